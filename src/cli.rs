@@ -1,0 +1,183 @@
+//! The command line: arguments → [`Settings`], dispatch, and the one place where an
+//! outcome becomes an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::Error;
+use crate::input::InputPaths;
+use crate::output;
+use crate::progress::Progress;
+use crate::report::{self, Summary};
+use crate::run::{self, Processed, Settings};
+
+/// Checks and computes manual Microsoft 365 plan changes from CSV exports.
+#[derive(Parser, Debug)]
+#[command(name = "replan", version, about, long_about = None)]
+#[command(after_help = "Examples:
+  replan run samples/contoso --out contoso-out
+  replan check samples/partner --strict
+  replan run --users export.csv --subscriptions skus.csv --plan plan.csv --json
+
+Exit codes: 0 every planned user reassigned or already done; 1 some users have
+errors (or --strict found warnings); 2 unusable invocation or input (nothing written).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate, reassign, and write result.csv, subscription-actions.csv,
+    /// backup.csv and summary.json into --out.
+    Run(RunArgs),
+    /// Validate and print the findings grouped by code; write nothing.
+    Check(InputArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Folder for the outputs (created if missing; other files in it are left alone).
+    #[arg(long, default_value = "replan-out")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct InputArgs {
+    /// Folder holding users.csv, subscriptions.csv, plan.csv and optionally domains.csv.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// users.csv (admin center "Export users", or Get-MgUser).
+    #[arg(long, value_name = "F")]
+    users: Option<PathBuf>,
+    /// subscriptions.csv (admin center products, or Get-MgSubscribedSku).
+    #[arg(long, value_name = "F")]
+    subscriptions: Option<PathBuf>,
+    /// plan.csv: User,From,To[,Disable,Organization,Mode].
+    #[arg(long, value_name = "F")]
+    plan: Option<PathBuf>,
+    /// domains.csv: Organization,Domain (default: DIR/domains.csv if present).
+    #[arg(long, value_name = "F")]
+    domains: Option<PathBuf>,
+    /// Microsoft's product table, replacing the built-in one.
+    #[arg(long, value_name = "F")]
+    catalog: Option<PathBuf>,
+    /// When a pool is short, move the first users in plan order and report the rest.
+    #[arg(long)]
+    allow_partial: bool,
+    /// Warnings count as errors for the exit code, and a downgrade blocks the move.
+    #[arg(long)]
+    strict: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl InputArgs {
+    fn settings(&self) -> Settings {
+        let pick = |flag: &Option<PathBuf>, name| flag.clone().unwrap_or_else(|| self.dir.join(name));
+        let default_domains = self.dir.join("domains.csv");
+        Settings {
+            inputs: InputPaths {
+                users: pick(&self.users, "users.csv"),
+                subscriptions: pick(&self.subscriptions, "subscriptions.csv"),
+                plan: pick(&self.plan, "plan.csv"),
+                domains: self
+                    .domains
+                    .clone()
+                    .or_else(|| default_domains.is_file().then_some(default_domains)),
+            },
+            catalog: self.catalog.clone(),
+            allow_partial: self.allow_partial,
+            strict: self.strict,
+            threads: self.threads.map(usize::from),
+        }
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("replan: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Run(args) => {
+            let settings = args.inputs.settings();
+            refuse_input_overwrite(&args.out, &settings.inputs)?;
+            let progress = Progress::new(args.inputs.quiet);
+            let processed = run::process(&settings, &progress)?;
+            warn_unmatched(&processed, &settings);
+            let summary = Summary::of(&processed);
+            output::write_all(&args.out, &processed, &summary, &progress)?;
+            print(&summary, args.inputs.json, || {
+                format!("{}outputs in {}\n", summary.text(), args.out.display())
+            });
+            Ok(processed.exit_code())
+        }
+        Command::Check(args) => {
+            let settings = args.settings();
+            let processed = run::process(&settings, &Progress::new(args.quiet))?;
+            warn_unmatched(&processed, &settings);
+            let summary = Summary::of(&processed);
+            print(&summary, args.json, || report::findings(&processed));
+            Ok(processed.exit_code())
+        }
+    }
+}
+
+fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {
+    let out = if json {
+        serde_json::to_string_pretty(summary).map(|s| s + "\n").unwrap_or_default()
+    } else {
+        text()
+    };
+    // A closed stdout (`| head`) is no reason to fail a run whose files are written.
+    let _ = std::io::stdout().write_all(out.as_bytes());
+}
+
+fn warn_unmatched(p: &Processed, settings: &Settings) {
+    let plan = settings.inputs.plan.display().to_string();
+    for line in report::unmatched_warnings(p, &plan) {
+        eprintln!("replan: {line}");
+    }
+}
+
+/// An output folder that holds an input file could overwrite or mix with it.
+fn refuse_input_overwrite(out: &Path, inputs: &InputPaths) -> Result<(), Error> {
+    let Ok(out_dir) = out.canonicalize() else {
+        return Ok(()); // Not there yet: it holds nothing.
+    };
+    for input in inputs.all() {
+        let parent = input
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        if parent.as_deref() == Some(out_dir.as_path()) {
+            return Err(Error::Usage(format!(
+                "--out {} holds the input {}: choose another output folder",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Stage 6 and the license arithmetic per pool (organization and product): blocks
+//! the moves a pool cannot take, then says what to buy, remove or cancel.
+
+use crate::catalog::Catalog;
+use crate::codes::{Code, CodeSet};
+use crate::model::{OrgId, ProductId, Tenant};
+use crate::plan::Entry;
+use crate::rules::{Status, Verdict};
+
+/// What happened to one pool in this run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Seats freed by reassigned users who left it.
+    pub freed: u64,
+    /// Reassigned users who took a seat.
+    pub moved_in: u64,
+    /// Users blocked with `not-enough-licenses` for it.
+    pub blocked: u64,
+    /// Users who wanted a seat of it (passed stages 1–3, did not hold it) and ended with an error.
+    pub wanted_errors: u64,
+    /// Listed in subscription-actions.csv.
+    pub touched: bool,
+}
+
+impl Tally {
+    /// Licenses available: total − assigned + freed (negative when over-assigned).
+    pub fn available(&self, total: u64, assigned: u64) -> i128 {
+        i128::from(total) - i128::from(assigned) + i128::from(self.freed)
+    }
+}
+
+/// Blocks the moves that pools cannot take (`not-enough-licenses`) and tallies every
+/// pool. `verdicts` are in plan order, one per entry.
+pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allow_partial: bool) -> Vec<Tally> {
+    let pools = &tenant.pools;
+    let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.list[u as usize].org);
+    let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
+    let mut tallies = vec![Tally::default(); pools.list.len()];
+    // Each candidate's pools: the one it moves into, and those it frees a seat of.
+    let moves: Vec<(usize, Option<usize>, Vec<usize>)> = verdicts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.status == Status::Reassigned)
+        .filter_map(|(i, v)| {
+            let change = v.change.as_ref()?;
+            let org = org_of(i);
+            let into = v.to.filter(|_| change.moves_in).and_then(|to| pool_of(org, to));
+            let frees = change.freed.iter().filter_map(|&p| pool_of(org, p)).collect();
+            Some((i, into, frees))
+        })
+        .collect();
+    let mut open = vec![true; moves.len()];
+    loop {
+        let mut freed = vec![0u64; tallies.len()];
+        let mut movers: Vec<Vec<usize>> = vec![Vec::new(); tallies.len()];
+        for (m, (_, into, frees)) in moves.iter().enumerate().filter(|(m, _)| open[*m]) {
+            for &p in frees {
+                freed[p] += 1;
+            }
+            if let Some(p) = into {
+                movers[*p].push(m);
+            }
+        }
+        let mut blocked_any = false;
+        for (p, wanting) in movers.iter().enumerate() {
+            let pool = &pools.list[p];
+            let available = i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
+            if wanting.len() as i128 <= available {
+                continue;
+            }
+            let keep = if allow_partial { available.max(0) as usize } else { 0 };
+            for &m in &wanting[keep..] {
+                open[m] = false;
+                tallies[p].blocked += 1;
+            }
+            blocked_any = true;
+        }
+        if !blocked_any {
+            for (p, tally) in tallies.iter_mut().enumerate() {
+                tally.freed = freed[p];
+                tally.moved_in = movers[p].len() as u64;
+            }
+            break;
+        }
+    }
+    for (m, (i, _, _)) in moves.iter().enumerate() {
+        if !open[m] {
+            let verdict = &mut verdicts[*i];
+            verdict.status = Status::Error;
+            verdict.errors = [Code::NotEnoughLicenses].into_iter().collect::<CodeSet>();
+        }
+    }
+    for (i, verdict) in verdicts.iter().enumerate() {
+        let Some(change) = &verdict.change else { continue };
+        let org = org_of(i);
+        let touched = verdict.from.iter().chain(&verdict.to).chain(&change.freed);
+        for p in touched.filter_map(|&p| pool_of(org, p)) {
+            tallies[p].touched = true;
+        }
+        if change.moves_in && verdict.status == Status::Error {
+            if let Some(p) = verdict.to.and_then(|to| pool_of(org, to)) {
+                tallies[p].wanted_errors += 1;
+            }
+        }
+    }
+    tallies
+}
+
+/// What to do with a pool after the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActionKind {
+    BuyLicenses,
+    CancelSubscription,
+    RemoveLicenses,
+    Keep,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 4] = [
+        ActionKind::BuyLicenses,
+        ActionKind::CancelSubscription,
+        ActionKind::RemoveLicenses,
+        ActionKind::Keep,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::BuyLicenses => "buy-licenses",
+            ActionKind::CancelSubscription => "cancel-subscription",
+            ActionKind::RemoveLicenses => "remove-licenses",
+            ActionKind::Keep => "keep",
+        }
+    }
+}
+
+/// One row of subscription-actions.csv.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    pub pool: usize,
+    pub kind: ActionKind,
+    pub assigned_after: u64,
+    pub to_remove: u64,
+    pub to_buy: u64,
+    pub reason: String,
+}
+
+/// The action for every touched pool, sorted by organization then SKU part number
+/// (byte order of the lowercased text).
+pub fn actions(tenant: &Tenant, catalog: &Catalog, tallies: &[Tally]) -> Vec<Action> {
+    let mut actions: Vec<Action> = tallies
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.touched)
+        .map(|(p, t)| action(tenant, p, t))
+        .collect();
+    let sort_key = |a: &Action| {
+        let pool = &tenant.pools.list[a.pool];
+        (
+            tenant.orgs.name(pool.org).to_lowercase(),
+            tenant.products.name(catalog, pool.product).to_lowercase(),
+        )
+    };
+    actions.sort_by_cached_key(sort_key);
+    actions
+}
+
+fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
+    let pool = &tenant.pools.list[p];
+    let after = i128::from(pool.assigned) - i128::from(t.freed) + i128::from(t.moved_in);
+    // An export may list more holders than the pool counts as assigned: never below 0.
+    let assigned_after = after.max(0) as u64;
+    let mut action = Action {
+        pool: p,
+        kind: ActionKind::Keep,
+        assigned_after,
+        to_remove: 0,
+        to_buy: 0,
+        reason: String::new(),
+    };
+    if t.blocked > 0 {
+        let wanted = i128::from(t.moved_in + t.blocked);
+        let available = t.available(pool.total, pool.assigned);
+        action.kind = ActionKind::BuyLicenses;
+        action.to_buy = (wanted - available).max(0) as u64;
+        action.reason = format!(
+            "{} users wanted a license and {} {} available: buy {} to move the {} blocked",
+            wanted,
+            available.max(0),
+            if available.max(0) == 1 { "was" } else { "were" },
+            action.to_buy,
+            t.blocked
+        );
+    } else if t.freed > 0 && after <= 0 {
+        action.kind = ActionKind::CancelSubscription;
+        action.to_remove = pool.total;
+        action.reason = format!(
+            "every user left this subscription ({} left): cancel it",
+            t.freed
+        );
+    } else if (t.freed > 0 || t.moved_in > 0) && t.wanted_errors == 0 && pool.total > assigned_after {
+        action.kind = ActionKind::RemoveLicenses;
+        action.to_remove = pool.total - assigned_after;
+        action.reason = format!(
+            "{} of {} licenses are no longer needed: remove them (annual commitments reduce seats only at renewal)",
+            action.to_remove, pool.total
+        );
+    } else {
+        action.reason = if t.wanted_errors > 0 {
+            format!(
+                "keep: {} users who should move onto it have errors to fix first and will need their seats",
+                t.wanted_errors
+            )
+        } else if t.freed == 0 && t.moved_in == 0 {
+            "no license of it changes hands in this run".to_string()
+        } else {
+            "every license is still in use".to_string()
+        };
+    }
+    if after < 0 {
+        action.reason.push_str(&format!(
+            "; note: users.csv shows {} more holders than its assigned count",
+            -after
+        ));
+    }
+    action
+}

@@ -1,0 +1,173 @@
+//! Reads the four input files into a [`Tenant`]: domains.csv, then subscriptions.csv
+//! (organizations and pools), then users.csv (whose products resolve through their
+//! organization's subscriptions), then plan.csv.
+
+pub mod domains;
+pub mod plan;
+pub mod subscriptions;
+pub mod table;
+pub mod users;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::catalog::{Catalog, Lookup};
+use crate::error::InputError;
+use crate::model::{Orgs, Pools, Products, RowCounts, Tenant};
+
+/// Where each input file is.
+#[derive(Clone, Debug)]
+pub struct InputPaths {
+    pub users: PathBuf,
+    pub subscriptions: PathBuf,
+    pub plan: PathBuf,
+    pub domains: Option<PathBuf>,
+}
+
+impl InputPaths {
+    /// Every input file given.
+    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        [&self.users, &self.subscriptions, &self.plan]
+            .into_iter()
+            .chain(self.domains.as_ref())
+    }
+}
+
+/// Reads every input, or says where the first unusable one is wrong.
+pub fn read(paths: &InputPaths, catalog: &Catalog) -> Result<Tenant, InputError> {
+    let mut lookups = Lookups::new(catalog);
+    let domains = match &paths.domains {
+        Some(path) => Some(domains::read(path)?),
+        None => None,
+    };
+    let mut orgs = Orgs::default();
+    let mut pools = Pools::default();
+    let mut products = Products::new(catalog);
+    let subscriptions = subscriptions::read(
+        &paths.subscriptions,
+        domains.as_ref(),
+        &mut lookups,
+        &mut orgs,
+        &mut pools,
+        &mut products,
+    )?;
+    let domain_rows = domains.as_ref().map(|d| d.rows);
+    domains::register(domains, &mut orgs)?;
+    let (users, user_rows) = users::read(&paths.users, &mut lookups, &orgs, &pools, &mut products)?;
+    let (plan, plan_rows) = plan::read(&paths.plan, &mut lookups)?;
+    Ok(Tenant {
+        products,
+        orgs,
+        pools,
+        users,
+        plan,
+        rows: RowCounts {
+            users: user_rows,
+            subscriptions,
+            plan: plan_rows,
+            domains: domain_rows,
+        },
+    })
+}
+
+/// Product names already looked up: exports repeat the same few names on every row.
+pub struct Lookups<'c> {
+    catalog: &'c Catalog,
+    seen: HashMap<String, Lookup>,
+}
+
+impl<'c> Lookups<'c> {
+    pub fn new(catalog: &'c Catalog) -> Lookups<'c> {
+        Lookups {
+            catalog,
+            seen: HashMap::new(),
+        }
+    }
+
+    pub fn catalog(&self) -> &'c Catalog {
+        self.catalog
+    }
+
+    pub fn get(&mut self, text: &str) -> &Lookup {
+        if !self.seen.contains_key(text) {
+            self.seen.insert(text.to_string(), self.catalog.lookup(text));
+        }
+        &self.seen[text]
+    }
+}
+
+/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; empty is `None`.
+pub fn parse_bool(cell: &str) -> Result<Option<bool>, ()> {
+    match cell.to_ascii_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "yes" | "1" => Ok(Some(true)),
+        "false" | "no" | "0" => Ok(Some(false)),
+        _ => Err(()),
+    }
+}
+
+/// A count: plain digits only (`1,000` and `1e3` are refused).
+pub fn parse_count(cell: &str) -> Option<u64> {
+    if cell.is_empty() || !cell.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    cell.parse().ok()
+}
+
+/// Products joined by `+`; a `+` with a space on either side belongs to a name
+/// (`Enterprise Mobility + Security E5`).
+pub fn split_products(cell: &str) -> impl Iterator<Item = &str> {
+    let mut rest = cell;
+    std::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let cut = rest.char_indices().find(|&(i, c)| {
+                c == '+'
+                    && !rest[..i].ends_with(char::is_whitespace)
+                    && !rest[i + 1..].starts_with(char::is_whitespace)
+            });
+            let part = match cut {
+                Some((i, _)) => {
+                    let part = &rest[..i];
+                    rest = &rest[i + 1..];
+                    part
+                }
+                None => std::mem::take(&mut rest),
+            };
+            let part = table::clean(part);
+            if !part.is_empty() {
+                return Some(part);
+            }
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_with_spaces_belongs_to_the_name() {
+        let got: Vec<_> =
+            split_products("Enterprise Mobility + Security E5+Visio Plan 2+SPB").collect();
+        assert_eq!(got, ["Enterprise Mobility + Security E5", "Visio Plan 2", "SPB"]);
+        let got: Vec<_> = split_products("A +B+ C+D").collect();
+        assert_eq!(got, ["A +B+ C", "D"]);
+    }
+
+    #[test]
+    fn counts_are_plain_digits() {
+        assert_eq!(parse_count("25"), Some(25));
+        for bad in ["", "1,000", "1e3", "-1", "+3", "2.0", "99999999999999999999999"] {
+            assert_eq!(parse_count(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_bool("TRUE"), Ok(Some(true)));
+        assert_eq!(parse_bool("No"), Ok(Some(false)));
+        assert_eq!(parse_bool(""), Ok(None));
+        assert!(parse_bool("maybe").is_err());
+    }
+}

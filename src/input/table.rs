@@ -1,0 +1,460 @@
+//! The one place that builds CSV readers: encoding (UTF-8 with or without BOM,
+//! UTF-16 with BOM), delimiter detection, header aliases, cell trimming, size limits,
+//! and errors located by file, line and column.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::Path;
+
+use csv::StringRecord;
+
+use crate::error::InputError;
+
+/// Longest cell accepted, in UTF-8 bytes before trimming.
+pub const MAX_CELL: usize = 64 * 1024;
+/// Most fields accepted in one row.
+pub const MAX_FIELDS: usize = 1000;
+
+/// How far into a file the header line is looked for, to detect the delimiter.
+const SNIFF: usize = 64 * 1024;
+
+/// One logical column and the header names it accepts, in priority order.
+pub struct Column {
+    pub names: &'static [&'static str],
+    pub required: bool,
+}
+
+/// An open CSV file positioned on its data rows.
+pub struct Table {
+    file: String,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    header: Vec<String>,
+    /// Per logical column: the positions of its accepted names, in priority order.
+    positions: Vec<Vec<usize>>,
+    record: StringRecord,
+    rows: u64,
+}
+
+impl Table {
+    /// Opens `path`; `columns` are the logical columns the caller reads by index.
+    pub fn open(path: &Path, columns: &[Column]) -> Result<Table, InputError> {
+        let file = path.display().to_string();
+        let io_err = |source| InputError::Io {
+            file: file.clone(),
+            source,
+        };
+        let handle = File::open(path).map_err(io_err)?;
+        Table::from_reader(file, Box::new(handle), columns)
+    }
+
+    /// Reads CSV already in memory (the built-in catalog, tests).
+    pub fn from_bytes(
+        name: &str,
+        bytes: &'static [u8],
+        columns: &[Column],
+    ) -> Result<Table, InputError> {
+        Table::from_reader(name.to_string(), Box::new(bytes), columns)
+    }
+
+    fn from_reader(
+        file: String,
+        mut source: Box<dyn Read + Send>,
+        columns: &[Column],
+    ) -> Result<Table, InputError> {
+        let io_err = |source| InputError::Io {
+            file: file.clone(),
+            source,
+        };
+        let mut head = Vec::with_capacity(SNIFF);
+        (&mut source)
+            .take(SNIFF as u64)
+            .read_to_end(&mut head)
+            .map_err(io_err)?;
+        let (head, source) = match decode_bom(&file, head, source)? {
+            Decoded::Utf8(head, rest) => (head, rest),
+            Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
+        };
+        let delimiter = sniff_delimiter(&file, &head)?;
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(Box::new(Cursor::new(head).chain(source)) as Box<dyn Read + Send>);
+        let mut table = Table {
+            file,
+            reader,
+            header: Vec::new(),
+            positions: Vec::new(),
+            record: StringRecord::new(),
+            rows: 0,
+        };
+        table.read_header(columns)?;
+        Ok(table)
+    }
+
+    fn read_header(&mut self, columns: &[Column]) -> Result<(), InputError> {
+        if !self.read_record()? {
+            return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
+        }
+        self.check_limits(self.record.len())?;
+        let line = self.line();
+        self.header = self.record.iter().map(|h| clean(h).to_string()).collect();
+        let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
+        for column in columns {
+            let mut found = Vec::new();
+            for name in column.names {
+                let wanted = normalize_header(name);
+                found.extend(
+                    normalized
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| **n == wanted)
+                        .map(|(i, _)| i),
+                );
+            }
+            if column.required && found.is_empty() {
+                let seen = self
+                    .header
+                    .iter()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let accepted = column
+                    .names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(self.at(
+                    line,
+                    1,
+                    format!(
+                        "missing required column {} (accepted names: {accepted}); columns found: {}",
+                        column.names[0],
+                        if seen.is_empty() { "none".into() } else { seen }
+                    ),
+                ));
+            }
+            self.positions.push(found);
+        }
+        Ok(())
+    }
+
+    fn read_record(&mut self) -> Result<bool, InputError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(more) => Ok(more),
+            Err(err) => Err(self.csv_error(err)),
+        }
+    }
+
+    fn csv_error(&self, err: csv::Error) -> InputError {
+        let line = err.position().map_or(self.line() + 1, |p| p.line());
+        match err.into_kind() {
+            csv::ErrorKind::Io(source) => InputError::Io {
+                file: self.file.clone(),
+                source,
+            },
+            csv::ErrorKind::Utf8 { err, .. } => self.at(
+                line,
+                err.field() + 1,
+                "invalid UTF-8 text: save the file as UTF-8 (\"CSV UTF-8\" in Excel) or UTF-16 with a byte order mark".into(),
+            ),
+            other => self.at(line, 1, format!("unreadable CSV: {other:?}")),
+        }
+    }
+
+    fn check_limits(&self, width: usize) -> Result<(), InputError> {
+        if width > MAX_FIELDS {
+            return Err(self.at(
+                self.line(),
+                MAX_FIELDS + 1,
+                format!("{width} fields in one row; at most {MAX_FIELDS} are accepted"),
+            ));
+        }
+        if let Some(i) = self.record.iter().position(|c| c.len() > MAX_CELL) {
+            return Err(self.at(
+                self.line(),
+                i + 1,
+                format!("a cell of more than {} KiB", MAX_CELL / 1024),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Moves to the next data row, skipping rows whose cells are all empty.
+    /// Returns false at the end of the file.
+    pub fn next_row(&mut self) -> Result<bool, InputError> {
+        loop {
+            if !self.read_record()? {
+                return Ok(false);
+            }
+            if self.record.iter().all(|c| clean(c).is_empty()) {
+                continue;
+            }
+            let width = self.record.len();
+            self.check_limits(width)?;
+            let expected = self.header.len();
+            if width < expected {
+                return Err(self.at(
+                    self.line(),
+                    width + 1,
+                    format!("this row has {width} fields but the header has {expected}"),
+                ));
+            }
+            if let Some(extra) = (expected..width).find(|&i| !clean(&self.record[i]).is_empty()) {
+                return Err(self.at(
+                    self.line(),
+                    extra + 1,
+                    format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
+                ));
+            }
+            self.rows += 1;
+            return Ok(true);
+        }
+    }
+
+    /// The trimmed value of logical column `column` on the current row: the first
+    /// non-empty one of its accepted names, or "" when absent or empty.
+    pub fn get(&self, column: usize) -> &str {
+        self.positions[column]
+            .iter()
+            .map(|&i| clean(&self.record[i]))
+            .find(|c| !c.is_empty())
+            .unwrap_or("")
+    }
+
+    /// Whether the file has logical column `column`.
+    pub fn has(&self, column: usize) -> bool {
+        !self.positions[column].is_empty()
+    }
+
+    /// The file line where the current row starts.
+    pub fn line(&self) -> u64 {
+        self.record.position().map_or(1, |p| p.line())
+    }
+
+    /// Data rows read so far (rows with at least one non-empty cell).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The file as named on the command line.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// An error about logical column `column` on the current row.
+    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+        self.at(self.line(), self.column_number(column), message.into())
+    }
+
+    /// The 1-based file column of logical column `column` on the current row: the
+    /// one its value comes from, else its first accepted name.
+    pub fn column_number(&self, column: usize) -> usize {
+        let positions = &self.positions[column];
+        positions
+            .iter()
+            .copied()
+            .find(|&i| self.record.get(i).is_some_and(|c| !clean(c).is_empty()))
+            .or(positions.first().copied())
+            .map_or(1, |i| i + 1)
+    }
+
+    /// An error about a required column whose cell is empty.
+    pub fn empty_error(&self, column: usize) -> InputError {
+        let name = self.positions[column]
+            .first()
+            .map_or("?", |&i| self.header[i].as_str());
+        self.error(column, format!("the required column `{name}` is empty"))
+    }
+
+    fn at(&self, line: u64, column: usize, message: String) -> InputError {
+        InputError::At {
+            file: self.file.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+enum Decoded {
+    /// UTF-8: the first bytes (BOM removed) and the rest of the stream.
+    Utf8(Vec<u8>, Box<dyn Read + Send>),
+    /// UTF-16, decoded whole to UTF-8.
+    Whole(Vec<u8>),
+}
+
+fn decode_bom(
+    file: &str,
+    mut head: Vec<u8>,
+    mut rest: Box<dyn Read + Send>,
+) -> Result<Decoded, InputError> {
+    let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&head) else {
+        return Ok(Decoded::Utf8(head, rest));
+    };
+    head.drain(..bom);
+    if encoding == encoding_rs::UTF_8 {
+        return Ok(Decoded::Utf8(head, rest));
+    }
+    rest.read_to_end(&mut head).map_err(|source| InputError::Io {
+        file: file.to_string(),
+        source,
+    })?;
+    match encoding.decode_without_bom_handling_and_without_replacement(&head) {
+        Some(text) => Ok(Decoded::Whole(text.into_owned().into_bytes())),
+        None => Err(InputError::At {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            message: format!("invalid {} text after its byte order mark", encoding.name()),
+        }),
+    }
+}
+
+/// `,` or `;`, whichever the header line holds more of (`,` on a tie).
+fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    if line.contains(&0) {
+        return Err(InputError::At {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            message: "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into(),
+        });
+    }
+    let commas = line.iter().filter(|&&b| b == b',').count();
+    let semicolons = line.iter().filter(|&&b| b == b';').count();
+    Ok(if semicolons > commas { b';' } else { b',' })
+}
+
+/// A cell without surrounding white space (non-breaking spaces included).
+pub fn clean(cell: &str) -> &str {
+    cell.trim_matches(char::is_whitespace)
+}
+
+/// A header as compared: lowercase, without spaces, `_`, `.` and `-`.
+fn normalize_header(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '.' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[Column] = &[
+        Column {
+            names: &["User principal name", "UPN"],
+            required: true,
+        },
+        Column {
+            names: &["Usage location"],
+            required: false,
+        },
+    ];
+
+    fn table(bytes: &'static [u8]) -> Result<Table, InputError> {
+        Table::from_bytes("t.csv", bytes, COLS)
+    }
+
+    #[test]
+    fn headers_match_ignoring_case_spaces_and_punctuation() {
+        let mut t = table(b"user_PRINCIPAL-name;usage.location\n a@b.c ;FR\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(0), "a@b.c");
+        assert_eq!(t.get(1), "FR");
+    }
+
+    #[test]
+    fn first_non_empty_alias_wins() {
+        let mut t = table(b"UPN,User principal name\n,a@b.c\nx@y.z,b@b.c\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(0), "a@b.c");
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(0), "b@b.c");
+    }
+
+    #[test]
+    fn non_breaking_spaces_are_trimmed() {
+        let mut t = table("UPN\n\u{a0}a@b.c\u{a0}\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(0), "a@b.c");
+    }
+
+    #[test]
+    fn missing_column_lists_found_and_accepted_names() {
+        let err = table(b"Name,Mail\n").err().unwrap().to_string();
+        assert!(err.contains("`UPN`") && err.contains("`Mail`"), "{err}");
+    }
+
+    #[test]
+    fn empty_file_has_no_header() {
+        let err = table(b"").err().unwrap().to_string();
+        assert!(err.contains("t.csv:1:1") && err.contains("no header"), "{err}");
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_and_empty_extra_fields_accepted() {
+        let mut t = table(b"UPN,Usage location\n,\n,,\na@b.c,FR,,\n\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.line(), 4);
+        assert!(!t.next_row().unwrap());
+        assert_eq!(t.rows(), 1);
+    }
+
+    #[test]
+    fn short_or_non_empty_extra_rows_are_unusable() {
+        let mut t = table(b"UPN,Usage location\na@b.c\n").unwrap();
+        let err = t.next_row().err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:2:"), "{err}");
+        let mut t = table(b"UPN,Usage location\na@b.c,FR,x\n").unwrap();
+        let err = t.next_row().err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:3:"), "{err}");
+    }
+
+    #[test]
+    fn utf16_with_bom_is_decoded() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "UPN;Usage location\r\na@b.c;FR\r\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        let mut t = table(bytes).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+    }
+
+    #[test]
+    fn utf16_without_bom_is_refused() {
+        let mut bytes = Vec::new();
+        for unit in "UPN\na@b.c\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        let err = table(bytes).err().unwrap().to_string();
+        assert!(err.contains("UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let mut t = table(b"UPN,Usage location\na@b.c,\xe9\n").unwrap();
+        let err = t.next_row().err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:2:"), "{err}");
+    }
+
+    #[test]
+    fn oversized_cells_and_rows_are_unusable() {
+        let big: &'static [u8] =
+            Box::leak(format!("UPN\n{}\n", "a".repeat(MAX_CELL + 1)).into_bytes().into_boxed_slice());
+        let mut t = table(big).unwrap();
+        assert!(t.next_row().err().unwrap().to_string().contains("KiB"));
+        let wide: &'static [u8] =
+            Box::leak(format!("UPN{}\n", ",x".repeat(MAX_FIELDS)).into_bytes().into_boxed_slice());
+        assert!(table(wide).err().unwrap().to_string().contains("fields"));
+    }
+}

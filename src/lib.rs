@@ -1,0 +1,27 @@
+//! replan: checks a batch of manual Microsoft 365 plan changes against the rules of
+//! Microsoft's "change plans manually" procedure and computes every user's new
+//! license assignment.
+//!
+//! The pipeline, one module a stage: [`input`] reads the CSV exports into a
+//! [`model::Tenant`] (resolving product names through the [`catalog`]), [`plan`]
+//! expands plan.csv into one entry per user, [`rules`] checks each user and
+//! computes the move ([`reassign`], [`services`]), [`count`] settles the license
+//! arithmetic per pool, and [`output`] writes the result files. [`run`] ties the
+//! stages together; [`cli`] turns arguments into settings.
+
+pub mod catalog;
+pub mod cli;
+pub mod codes;
+pub mod count;
+pub mod error;
+pub mod input;
+pub mod message;
+pub mod model;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod reassign;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod services;

@@ -1,0 +1,205 @@
+//! Stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
+//! row in users.csv order), settling rows that name the same user.
+
+use std::collections::HashMap;
+
+use crate::catalog::{Lookup, key};
+use crate::codes::Code;
+use crate::model::{Mode, OrgId, PlanRef, PlanRow, ProductId, Resolved, Target, Tenant, User};
+
+/// One planned user.
+#[derive(Debug)]
+pub struct Entry {
+    /// The first plan row for this user (index into `Tenant::plan`).
+    pub row: usize,
+    /// The user in users.csv; `None` when the plan names a user who is not there.
+    pub user: Option<u32>,
+    /// Another row that gives this user a different move.
+    pub conflict: Option<Conflict>,
+}
+
+/// Two plan rows that disagree about one user.
+#[derive(Clone, Copy, Debug)]
+pub struct Conflict {
+    /// `duplicate-user` (named rows) or `ambiguous-plan` (`*` rows).
+    pub code: Code,
+    /// The line of the row that disagrees with the first.
+    pub line: u64,
+}
+
+/// The plan, one entry per user.
+#[derive(Debug)]
+pub struct Expansion {
+    pub entries: Vec<Entry>,
+    /// Lines of `*` rows that matched nobody.
+    pub unmatched: Vec<u64>,
+}
+
+const NO_ENTRY: u32 = u32::MAX;
+
+/// Expands every plan row.
+pub fn expand(tenant: &Tenant) -> Expansion {
+    let users = &tenant.users;
+    // A row for a named user wins over `*` rows, wherever it stands.
+    let mut named = vec![false; users.list.len()];
+    for row in &tenant.plan {
+        if let Target::Named(name) = &row.target {
+            if let Some(u) = users.find(name) {
+                named[u as usize] = true;
+            }
+        }
+    }
+    let mut entry_of = vec![NO_ENTRY; users.list.len()];
+    let mut missing: HashMap<String, usize> = HashMap::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut unmatched = Vec::new();
+    for (r, row) in tenant.plan.iter().enumerate() {
+        match &row.target {
+            Target::Named(name) => {
+                let user = users.find(name);
+                let existing = match user {
+                    Some(u) => Some(entry_of[u as usize]).filter(|&e| e != NO_ENTRY).map(|e| e as usize),
+                    None => missing.get(&name.to_lowercase()).copied(),
+                };
+                let org = user.and_then(|u| users.list[u as usize].org);
+                match existing {
+                    Some(e) => disagree(tenant, &mut entries[e], row, org, Code::DuplicateUser),
+                    None => {
+                        match user {
+                            Some(u) => entry_of[u as usize] = entries.len() as u32,
+                            None => {
+                                missing.insert(name.to_lowercase(), entries.len());
+                            }
+                        }
+                        entries.push(Entry {
+                            row: r,
+                            user,
+                            conflict: None,
+                        });
+                    }
+                }
+            }
+            Target::Holders { organization } => {
+                let scope = match organization {
+                    Some(name) => match tenant.orgs.find(name) {
+                        Some(org) => Some(org),
+                        None => {
+                            unmatched.push(row.line);
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                let unknown_from = row.from.as_deref().and_then(|f| tenant.products.find_other(f));
+                let mut matched = false;
+                for (u, user) in users.list.iter().enumerate() {
+                    if scope.is_some_and(|s| user.org != Some(s))
+                        || !holds_from(tenant, row, unknown_from, user)
+                    {
+                        continue;
+                    }
+                    matched = true;
+                    if named[u] {
+                        continue;
+                    }
+                    match entry_of[u] {
+                        NO_ENTRY => {
+                            entry_of[u] = entries.len() as u32;
+                            entries.push(Entry {
+                                row: r,
+                                user: Some(u as u32),
+                                conflict: None,
+                            });
+                        }
+                        e => disagree(tenant, &mut entries[e as usize], row, user.org, Code::AmbiguousPlan),
+                    }
+                }
+                if !matched {
+                    unmatched.push(row.line);
+                }
+            }
+        }
+    }
+    Expansion { entries, unmatched }
+}
+
+/// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
+/// resolve for the user's organization still matches a user holding one of its
+/// candidates, or the same text: stage 3 then reports it instead of hiding it.
+fn holds_from(tenant: &Tenant, row: &PlanRow, unknown_from: Option<ProductId>, user: &User) -> bool {
+    let Some(lookup) = &row.from_lookup else {
+        return false;
+    };
+    let held = |p: ProductId| user.holds(p).is_some();
+    match tenant.pools.resolve(lookup, user.org) {
+        Resolved::Product(p) => held(p),
+        Resolved::Ambiguous | Resolved::Unknown => {
+            let candidate = match lookup {
+                Lookup::Ambiguous(skus) => skus.iter().any(|&s| held(ProductId::sku(s))),
+                _ => false,
+            };
+            candidate || unknown_from.is_some_and(held)
+        }
+    }
+}
+
+/// Marks `entry` with `code` if `row` gives its user another move than its first row.
+fn disagree(tenant: &Tenant, entry: &mut Entry, row: &PlanRow, org: Option<OrgId>, code: Code) {
+    if entry.conflict.is_none() && Move::of(tenant, &tenant.plan[entry.row], org) != Move::of(tenant, row, org) {
+        entry.conflict = Some(Conflict {
+            code,
+            line: row.line,
+        });
+    }
+}
+
+/// What a row does to a user of `org`, as compared between rows: products as
+/// resolved (not as spelled), disabled plans as a set, and the mode.
+#[derive(PartialEq, Eq, Debug)]
+struct Move {
+    from: Option<Side>,
+    to: Side,
+    disable: Vec<PlanKey>,
+    mode: Mode,
+}
+
+#[derive(PartialEq, Eq, Debug)]
+enum Side {
+    Product(ProductId),
+    Text(String),
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum PlanKey {
+    Known(u32),
+    Other(String),
+}
+
+impl Move {
+    fn of(tenant: &Tenant, row: &PlanRow, org: Option<OrgId>) -> Move {
+        let side = |lookup: &Lookup, text: &str| match tenant.pools.resolve(lookup, org) {
+            Resolved::Product(p) => Side::Product(p),
+            Resolved::Ambiguous | Resolved::Unknown => Side::Text(key(text)),
+        };
+        let mut disable: Vec<PlanKey> = row
+            .disable
+            .iter()
+            .map(|p| match p {
+                PlanRef::Known(plan) => PlanKey::Known(*plan),
+                PlanRef::Other(text) => PlanKey::Other(key(text)),
+            })
+            .collect();
+        disable.sort();
+        disable.dedup();
+        Move {
+            from: row
+                .from_lookup
+                .as_ref()
+                .zip(row.from.as_deref())
+                .map(|(l, t)| side(l, t)),
+            to: side(&row.to_lookup, &row.to),
+            disable,
+            mode: row.mode,
+        }
+    }
+}

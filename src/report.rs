@@ -1,0 +1,211 @@
+//! What the user reads: summary.json, the short text summary of `run`, the findings
+//! of `check`, and warnings about plan rows that matched nobody.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::codes::Code;
+use crate::count::ActionKind;
+use crate::model::Target;
+use crate::rules::Status;
+use crate::run::Processed;
+
+/// Users per status.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub reassigned: u64,
+    pub unchanged: u64,
+    pub error: u64,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Reassigned => self.reassigned += 1,
+            Status::Unchanged => self.unchanged += 1,
+            Status::Error => self.error += 1,
+        }
+    }
+}
+
+/// Data rows read per input file.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Inputs {
+    pub users: u64,
+    pub subscriptions: u64,
+    pub plan: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<u64>,
+}
+
+/// summary.json, and what `--json` prints.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub version: &'static str,
+    pub inputs: Inputs,
+    pub planned: u64,
+    pub status: StatusCounts,
+    /// Code → users carrying it, in the order of SPEC's tables.
+    #[serde(serialize_with = "ordered")]
+    pub codes: Vec<(&'static str, u64)>,
+    /// Organization name → status counts; users with no known organization under "".
+    pub organizations: BTreeMap<String, StatusCounts>,
+    #[serde(serialize_with = "ordered")]
+    pub actions: Vec<(&'static str, u64)>,
+    pub unmatched_plan_rows: Vec<u64>,
+    pub elapsed_ms: u64,
+}
+
+fn ordered<S: Serializer, K: Serialize, V: Serialize>(pairs: &[(K, V)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+impl Summary {
+    pub fn of(p: &Processed) -> Summary {
+        let mut status = StatusCounts::default();
+        let mut codes = [0u64; Code::ALL.len()];
+        let mut organizations: BTreeMap<String, StatusCounts> = BTreeMap::new();
+        for (entry, verdict) in p.expansion.entries.iter().zip(&p.verdicts) {
+            status.add(verdict.status);
+            for code in verdict.codes().iter() {
+                codes[code as usize] += 1;
+            }
+            let org = entry
+                .user
+                .and_then(|u| p.tenant.users.list[u as usize].org)
+                .map_or("", |o| p.tenant.orgs.name(o));
+            organizations.entry(org.to_string()).or_default().add(verdict.status);
+        }
+        let rows = p.tenant.rows;
+        Summary {
+            version: env!("CARGO_PKG_VERSION"),
+            inputs: Inputs {
+                users: rows.users,
+                subscriptions: rows.subscriptions,
+                plan: rows.plan,
+                domains: rows.domains,
+            },
+            planned: p.verdicts.len() as u64,
+            status,
+            codes: Code::ALL
+                .iter()
+                .filter(|c| codes[**c as usize] > 0)
+                .map(|c| (c.as_str(), codes[*c as usize]))
+                .collect(),
+            organizations,
+            actions: ActionKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), p.actions.iter().filter(|a| a.kind == *k).count() as u64))
+                .collect(),
+            unmatched_plan_rows: p.expansion.unmatched.clone(),
+            elapsed_ms: p.started.elapsed().as_millis() as u64,
+        }
+    }
+
+    /// The few lines `run` prints.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "{} planned users: {} reassigned, {} unchanged, {} error\n",
+            self.planned, self.status.reassigned, self.status.unchanged, self.status.error
+        );
+        for (code, n) in &self.codes {
+            let _ = writeln!(s, "  {code}: {n}");
+        }
+        let actions: Vec<String> = self
+            .actions
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if !actions.is_empty() {
+            let _ = writeln!(s, "subscriptions: {}", actions.join(", "));
+        }
+        s
+    }
+}
+
+/// How many users `check` names per code.
+const EXAMPLES: usize = 5;
+
+/// `check`'s findings: per code, in table order, the count and the first users.
+pub fn findings(p: &Processed) -> String {
+    let mut s = String::new();
+    let summary = Summary::of(p);
+    let _ = writeln!(
+        s,
+        "{} planned users: {} would be reassigned, {} unchanged, {} error",
+        summary.planned, summary.status.reassigned, summary.status.unchanged, summary.status.error
+    );
+    for code in Code::ALL {
+        let users: Vec<&str> = p
+            .expansion
+            .entries
+            .iter()
+            .zip(&p.verdicts)
+            .filter(|(_, v)| v.codes().contains(code))
+            .map(|(e, _)| user_text(p, e))
+            .collect();
+        if users.is_empty() {
+            continue;
+        }
+        let shown = users.iter().take(EXAMPLES).copied().collect::<Vec<_>>().join(", ");
+        let more = users.len().saturating_sub(EXAMPLES);
+        let _ = write!(s, "{code}: {} ({shown}", users.len());
+        if more > 0 {
+            let _ = write!(s, ", and {more} more");
+        }
+        let _ = writeln!(s, ")");
+    }
+    for action in &p.actions {
+        if action.kind == ActionKind::Keep {
+            continue;
+        }
+        let pool = &p.tenant.pools.list[action.pool];
+        let _ = writeln!(
+            s,
+            "{} {} {}: {}",
+            action.kind.as_str(),
+            p.tenant.orgs.name(pool.org),
+            p.tenant.products.name(&p.catalog, pool.product),
+            action.reason
+        );
+    }
+    s
+}
+
+fn user_text<'a>(p: &'a Processed, entry: &'a crate::plan::Entry) -> &'a str {
+    match (entry.user, &p.tenant.plan[entry.row].target) {
+        (Some(u), _) => &p.tenant.users.list[u as usize].upn,
+        (None, Target::Named(name)) => name,
+        (None, Target::Holders { .. }) => "*",
+    }
+}
+
+/// One warning line per `*` row that matched nobody.
+pub fn unmatched_warnings(p: &Processed, plan_file: &str) -> Vec<String> {
+    p.expansion
+        .unmatched
+        .iter()
+        .map(|line| {
+            let row = p.tenant.plan.iter().find(|r| r.line == *line);
+            let (from, scope) = match row {
+                Some(r) => (
+                    r.from.as_deref().unwrap_or(""),
+                    match &r.target {
+                        Target::Holders { organization: Some(o) } => format!(" in {o}"),
+                        _ => String::new(),
+                    },
+                ),
+                None => ("", String::new()),
+            };
+            format!("warning: {plan_file}:{line}: this `*` row matches nobody: no user{scope} holds `{from}`")
+        })
+        .collect()
+}

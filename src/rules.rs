@@ -1,0 +1,246 @@
+//! Stages 2 to 5 of SPEC.md for one planned user: identity, products, already done,
+//! and the move. One function per rule; a stage that finds an error stops there.
+//! Stage 1 is in [`crate::plan`], stage 6 (counting) in [`crate::count`].
+
+use crate::catalog::Catalog;
+use crate::codes::{Code, CodeSet};
+use crate::model::{OrgId, PlanRef, ProductId, Products, Resolved, Tenant, User};
+use crate::plan::Entry;
+use crate::reassign::{self, Change, Env};
+use crate::services::DataServices;
+
+/// How a planned user ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Before counting: passed every rule, and counting may still block the move.
+    Reassigned,
+    Unchanged,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Reassigned => "reassigned",
+            Status::Unchanged => "unchanged",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The verdict on one planned user.
+#[derive(Debug)]
+pub struct Verdict {
+    pub status: Status,
+    /// Errors of the first failing stage (on `error` rows).
+    pub errors: CodeSet,
+    /// Warnings (written on `reassigned` rows only).
+    pub warnings: CodeSet,
+    /// `From` and `To` as resolved for the user's organization.
+    pub from: Option<ProductId>,
+    pub to: Option<ProductId>,
+    /// The move, for users who passed stages 1 to 3.
+    pub change: Option<Change>,
+}
+
+impl Verdict {
+    /// The codes written in result.csv.
+    pub fn codes(&self) -> CodeSet {
+        match self.status {
+            Status::Error => self.errors,
+            Status::Reassigned => self.warnings,
+            Status::Unchanged => CodeSet::EMPTY,
+        }
+    }
+
+    /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
+    pub fn passed_products(&self) -> bool {
+        self.change.is_some()
+    }
+
+    fn error(mut self, errors: CodeSet) -> Verdict {
+        self.status = Status::Error;
+        self.errors = errors;
+        self
+    }
+}
+
+/// What the rules read.
+pub struct Rules<'a> {
+    pub catalog: &'a Catalog,
+    pub tenant: &'a Tenant,
+    pub services: &'a DataServices,
+    pub strict: bool,
+}
+
+impl Rules<'_> {
+    /// Runs stages 2 to 5 on one entry of the expanded plan.
+    pub fn evaluate(&self, entry: &Entry) -> Verdict {
+        let tenant = self.tenant;
+        let row = &tenant.plan[entry.row];
+        let user = entry.user.map(|u| &tenant.users.list[u as usize]);
+        let org = user.and_then(|u| u.org);
+        let from = row.from_lookup.as_ref().map(|l| tenant.pools.resolve(l, org));
+        let to = tenant.pools.resolve(&row.to_lookup, org);
+        let product = |r: Resolved| match r {
+            Resolved::Product(p) => Some(p),
+            _ => None,
+        };
+        let verdict = Verdict {
+            status: Status::Reassigned,
+            errors: CodeSet::EMPTY,
+            warnings: CodeSet::EMPTY,
+            from: from.and_then(product),
+            to: product(to),
+            change: None,
+        };
+        // Stage 1: plan.
+        if let Some(conflict) = entry.conflict {
+            return verdict.error([conflict.code].into_iter().collect());
+        }
+        // Stage 2: identity.
+        let Some(user) = user else {
+            return verdict.error([Code::UserNotFound].into_iter().collect());
+        };
+        let Some(org) = org else {
+            return verdict.error([Code::OrganizationUnknown].into_iter().collect());
+        };
+        // Stage 3: products.
+        let checked = (
+            self.catalog_product(to),
+            from.map(|f| self.catalog_product(f)).transpose(),
+        );
+        let (to, from) = match checked {
+            (Ok(to), Ok(from)) => (to, from),
+            (to, from) => return verdict.error(to.err().into_iter().chain(from.err()).collect()),
+        };
+        let env = Env {
+            catalog: self.catalog,
+            products: &tenant.products,
+            services: self.services,
+        };
+        let change = reassign::change(&env, user, from, to, row.mode, &row.disable);
+        // Stage 4: already done.
+        if already_done(user, from, to) {
+            return Verdict {
+                status: Status::Unchanged,
+                change: Some(change),
+                ..verdict
+            };
+        }
+        // Stage 5: the move.
+        let downgrade = downgrade(&change);
+        let mut errors: CodeSet = [
+            source_not_held(user, from),
+            group_inherited(user, from),
+            unknown_service_plan(self.catalog, &tenant.products, to, &row.disable),
+            downgrade.filter(|_| self.strict),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if change.moves_in {
+            for code in [target_subscription(tenant, org, to), missing_usage_location(user)]
+                .into_iter()
+                .flatten()
+            {
+                errors.insert(code);
+            }
+        }
+        let verdict = Verdict {
+            change: Some(change),
+            ..verdict
+        };
+        if !errors.is_empty() {
+            return verdict.error(errors);
+        }
+        Verdict {
+            warnings: [
+                downgrade,
+                source_inactive(tenant, org, from),
+                sign_in_blocked(user),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            ..verdict
+        }
+    }
+
+    /// `unknown-product` / `ambiguous-product`: `From`/`To` must resolve to one
+    /// catalog product.
+    fn catalog_product(&self, resolved: Resolved) -> Result<ProductId, Code> {
+        match resolved {
+            Resolved::Product(p) if self.tenant.products.as_sku(p).is_some() => Ok(p),
+            Resolved::Ambiguous => Err(Code::AmbiguousProduct),
+            _ => Err(Code::UnknownProduct),
+        }
+    }
+}
+/// Stage 4: the user holds `To` and not `From` (or `From` is empty).
+fn already_done(user: &User, from: Option<ProductId>, to: ProductId) -> bool {
+    user.holds(to).is_some() && from.is_none_or(|f| user.holds(f).is_none())
+}
+
+/// `source-not-held`: `From` is set and the user does not hold it.
+fn source_not_held(user: &User, from: Option<ProductId>) -> Option<Code> {
+    from.filter(|&f| user.holds(f).is_none())
+        .map(|_| Code::SourceNotHeld)
+}
+
+/// `group-inherited`: `From` reaches the user through a group.
+fn group_inherited(user: &User, from: Option<ProductId>) -> Option<Code> {
+    from.and_then(|f| user.holds(f))
+        .filter(|h| h.via_group)
+        .map(|_| Code::GroupInherited)
+}
+
+/// `unknown-service-plan`: a `Disable` entry is not a service plan of `To`.
+fn unknown_service_plan(
+    catalog: &Catalog,
+    products: &Products,
+    to: ProductId,
+    disable: &[PlanRef],
+) -> Option<Code> {
+    let sku = products.as_sku(to)?;
+    disable
+        .iter()
+        .any(|plan| !matches!(plan, PlanRef::Known(p) if catalog.contains(sku, *p)))
+        .then_some(Code::UnknownServicePlan)
+}
+
+/// `downgrade-backup-required`: the user loses a data service.
+fn downgrade(change: &Change) -> Option<Code> {
+    (!change.lost.is_empty()).then_some(Code::DowngradeBackupRequired)
+}
+
+/// `target-not-listed`, `target-other-organization` or `target-inactive`: the
+/// organization must have an active subscription of `To`.
+fn target_subscription(tenant: &Tenant, org: OrgId, to: ProductId) -> Option<Code> {
+    match tenant.pools.get(org, to) {
+        Some(pool) => (!tenant.pools.list[pool].active).then_some(Code::TargetInactive),
+        None if tenant.pools.holders(to).is_empty() => Some(Code::TargetNotListed),
+        None => Some(Code::TargetOtherOrganization),
+    }
+}
+
+/// `missing-usage-location`: Microsoft requires one for any license assignment.
+fn missing_usage_location(user: &User) -> Option<Code> {
+    (!user.usage_location).then_some(Code::MissingUsageLocation)
+}
+
+/// `source-inactive`: the organization's `From` subscription is not listed, or not active.
+fn source_inactive(tenant: &Tenant, org: OrgId, from: Option<ProductId>) -> Option<Code> {
+    let from = from?;
+    let active = tenant
+        .pools
+        .get(org, from)
+        .is_some_and(|p| tenant.pools.list[p].active);
+    (!active).then_some(Code::SourceInactive)
+}
+
+/// `sign-in-blocked`.
+fn sign_in_blocked(user: &User) -> Option<Code> {
+    user.blocked.then_some(Code::SignInBlocked)
+}
+

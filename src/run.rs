@@ -1,0 +1,113 @@
+//! The pipeline: read inputs → expand the plan → apply the rules (in parallel) →
+//! count licenses → the actions. Writing is left to the caller ([`crate::output`]).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::catalog::Catalog;
+use crate::count::{self, Action, Tally};
+use crate::error::Error;
+use crate::input::{self, InputPaths};
+use crate::model::Tenant;
+use crate::plan::{self, Expansion};
+use crate::progress::Progress;
+use crate::rules::{Rules, Status, Verdict};
+use crate::services::DataServices;
+
+/// Resolved, validated settings for `run` and `check`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub inputs: InputPaths,
+    /// `--catalog`; the built-in table when `None`.
+    pub catalog: Option<PathBuf>,
+    pub allow_partial: bool,
+    pub strict: bool,
+    /// Worker threads; rayon's default (one per core) when `None`.
+    pub threads: Option<usize>,
+}
+
+/// Everything a run found, ready to be written or reported.
+pub struct Processed {
+    pub catalog: Catalog,
+    pub tenant: Tenant,
+    pub expansion: Expansion,
+    /// One per entry of `expansion`, in plan order.
+    pub verdicts: Vec<Verdict>,
+    /// One per pool of `tenant.pools`.
+    pub tallies: Vec<Tally>,
+    pub actions: Vec<Action>,
+    pub strict: bool,
+    pub started: Instant,
+}
+
+/// Rows evaluated per parallel task.
+const CHUNK: usize = 2048;
+
+/// Reads, checks and counts; writes nothing.
+pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Error> {
+    let started = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {:?} threads: {e}", settings.threads)))?;
+    pool.install(|| {
+        let spinner = progress.spinner("reading inputs".into());
+        let catalog = match &settings.catalog {
+            Some(path) => Catalog::load(path)?,
+            None => Catalog::builtin()?,
+        };
+        let tenant = input::read(&settings.inputs, &catalog)?;
+        spinner.finish_and_clear();
+        let services = DataServices::new(&catalog);
+        let expansion = plan::expand(&tenant);
+        let rules = Rules {
+            catalog: &catalog,
+            tenant: &tenant,
+            services: &services,
+            strict: settings.strict,
+        };
+        let bar = progress.bar(expansion.entries.len() as u64, "checking");
+        let mut verdicts: Vec<Verdict> = expansion
+            .entries
+            .par_chunks(CHUNK)
+            .flat_map_iter(|chunk| {
+                let verdicts: Vec<Verdict> = chunk.iter().map(|e| rules.evaluate(e)).collect();
+                bar.inc(chunk.len() as u64);
+                verdicts
+            })
+            .collect();
+        bar.finish_and_clear();
+        let tallies = count::settle(&tenant, &expansion.entries, &mut verdicts, settings.allow_partial);
+        let actions = count::actions(&tenant, &catalog, &tallies);
+        Ok(Processed {
+            catalog,
+            tenant,
+            expansion,
+            verdicts,
+            tallies,
+            actions,
+            strict: settings.strict,
+            started,
+        })
+    })
+}
+
+impl Processed {
+    /// Whether any reassigned user carries a warning, or a `*` row matched nobody.
+    pub fn has_warnings(&self) -> bool {
+        !self.expansion.unmatched.is_empty()
+            || self
+                .verdicts
+                .iter()
+                .any(|v| v.status == Status::Reassigned && !v.warnings.is_empty())
+    }
+
+    /// 0: every planned user reassigned or already done (and, with `--strict`, no
+    /// warning); 1: some errors, or warnings under `--strict`.
+    pub fn exit_code(&self) -> u8 {
+        let errors = self.verdicts.iter().any(|v| v.status == Status::Error);
+        u8::from(errors || (self.strict && self.has_warnings()))
+    }
+}
