@@ -183,19 +183,18 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
         action.kind = ActionKind::BuyLicenses;
         action.to_buy = (wanted - available).max(0) as u64;
         action.reason = format!(
-            "{} users wanted a license and {} {} available: buy {} to move the {} blocked",
-            wanted,
+            "{} wanted a license and {} available: buy {} to move the {} blocked",
+            users(wanted),
             available.max(0),
-            if available.max(0) == 1 { "was" } else { "were" },
             action.to_buy,
-            t.blocked
+            users(i128::from(t.blocked))
         );
     } else if t.freed > 0 && after <= 0 {
         action.kind = ActionKind::CancelSubscription;
         action.to_remove = pool.total;
         action.reason = format!(
             "every user left this subscription ({} left): cancel it",
-            t.freed
+            users(i128::from(t.freed))
         );
     } else if (t.freed > 0 || t.moved_in > 0) && t.wanted_errors == 0 && pool.total > assigned_after {
         action.kind = ActionKind::RemoveLicenses;
@@ -207,8 +206,8 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
     } else {
         action.reason = if t.wanted_errors > 0 {
             format!(
-                "keep: {} users who should move onto it have errors to fix first and will need their seats",
-                t.wanted_errors
+                "{} who should move onto it ended with an error: their seats are needed once it is fixed",
+                users(i128::from(t.wanted_errors))
             )
         } else if t.freed == 0 && t.moved_in == 0 {
             "no license of it changes hands in this run".to_string()
@@ -223,4 +222,8 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
         ));
     }
     action
+}
+
+fn users(n: i128) -> String {
+    format!("{n} user{}", if n == 1 { "" } else { "s" })
 }

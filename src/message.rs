@@ -32,7 +32,7 @@ pub fn message(p: &Processed, i: usize) -> String {
                         lost(verdict)
                     ),
                     Code::SourceInactive => format!(
-                        "{org_name}'s {from} subscription is not listed or not active"
+                        "the {from} subscription of {org_name} is not listed or not active"
                     ),
                     _ => "sign-in is blocked for this user".to_string(),
                 });
@@ -50,7 +50,7 @@ pub fn message(p: &Processed, i: usize) -> String {
                         let other = entry.conflict.map_or(0, |c| c.line);
                         let rows = if code == Code::DuplicateUser { "rows" } else { "`*` rows" };
                         format!(
-                            "plan.csv {rows} on lines {} and {other} give this user different moves: keep one",
+                            "the plan's {rows} on lines {} and {other} give this user different moves: keep one",
                             row.line
                         )
                     }
@@ -112,9 +112,9 @@ pub fn message(p: &Processed, i: usize) -> String {
                             .and_then(|(o, t)| tenant.pools.get(o, t))
                             .map_or("", |pool| tenant.pools.list[pool].status.as_str());
                         if status.eq_ignore_ascii_case("warning") {
-                            format!("{org_name}'s {to} subscription is in its grace period (Warning): renew it before moving users onto it")
+                            format!("the {to} subscription of {org_name} is in its grace period (Warning): renew it before moving users onto it")
                         } else {
-                            format!("{org_name}'s {to} subscription is {status}, not active: reactivate it or buy a new one")
+                            format!("the {to} subscription of {org_name} is {status}, not active: reactivate it or buy a new one")
                         }
                     }
                     Code::MissingUsageLocation => "the user has no usage location, which Microsoft requires for any license assignment".to_string(),
