@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Error;
+use crate::generate;
 use crate::input::InputPaths;
 use crate::output;
 use crate::progress::Progress;
@@ -21,6 +22,7 @@ use crate::run::{self, Processed, Settings};
   replan run samples/contoso --out contoso-out
   replan check samples/partner --strict
   replan run --users export.csv --subscriptions skus.csv --plan plan.csv --json
+  replan generate --users 1000000 --organizations 50 --seed 7 --out big
 
 Exit codes: 0 every planned user reassigned or already done; 1 some users have
 errors (or --strict found warnings); 2 unusable invocation or input (nothing written).")]
@@ -36,6 +38,24 @@ enum Command {
     Run(RunArgs),
     /// Validate and print the findings grouped by code; write nothing.
     Check(InputArgs),
+    /// Write a realistic synthetic tenant (the four input files) into --out.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+struct GenerateArgs {
+    /// How many users.
+    #[arg(long, value_name = "N")]
+    users: u64,
+    /// How many organizations the users are spread over.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    organizations: u32,
+    /// The same seed gives the same files.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Folder to write users.csv, subscriptions.csv, plan.csv and domains.csv into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -132,6 +152,15 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
                 format!("{}outputs in {}\n", summary.text(), args.out.display())
             });
             Ok(processed.exit_code())
+        }
+        Command::Generate(args) => {
+            let spec = generate::Spec {
+                users: args.users,
+                organizations: args.organizations,
+                seed: args.seed,
+            };
+            generate::generate(&spec, &args.out)?;
+            Ok(0)
         }
         Command::Check(args) => {
             let settings = args.settings();

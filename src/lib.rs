@@ -14,6 +14,7 @@ pub mod cli;
 pub mod codes;
 pub mod count;
 pub mod error;
+pub mod generate;
 pub mod input;
 pub mod message;
 pub mod model;

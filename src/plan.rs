@@ -49,6 +49,14 @@ pub fn expand(tenant: &Tenant) -> Expansion {
             }
         }
     }
+    // Users of each organization, for `*` rows scoped to one.
+    let mut by_org: Vec<Vec<u32>> = vec![Vec::new(); tenant.orgs.len()];
+    for (u, user) in users.list.iter().enumerate() {
+        if let Some(org) = user.org {
+            by_org[org.0 as usize].push(u as u32);
+        }
+    }
+    let all: Vec<u32> = (0..users.list.len() as u32).collect();
     let mut entry_of = vec![NO_ENTRY; users.list.len()];
     let mut missing: HashMap<String, usize> = HashMap::new();
     let mut entries: Vec<Entry> = Vec::new();
@@ -92,10 +100,13 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                 };
                 let unknown_from = row.from.as_deref().and_then(|f| tenant.products.find_other(f));
                 let mut matched = false;
-                for (u, user) in users.list.iter().enumerate() {
-                    if scope.is_some_and(|s| user.org != Some(s))
-                        || !holds_from(tenant, row, unknown_from, user)
-                    {
+                let scoped = match scope {
+                    Some(org) => &by_org[org.0 as usize],
+                    None => &all,
+                };
+                for &u in scoped {
+                    let (u, user) = (u as usize, &users.list[u as usize]);
+                    if !holds_from(tenant, row, unknown_from, user) {
                         continue;
                     }
                     matched = true;

@@ -1,0 +1,256 @@
+//! `replan generate`: a realistic synthetic tenant (the four input files) of N users
+//! over K organizations, the same bytes for the same seed. It is how anyone tries
+//! the tool at scale, and how the benchmark makes its data.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::error::Error;
+
+/// What to generate.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    pub users: u64,
+    pub organizations: u32,
+    pub seed: u64,
+}
+
+/// A small deterministic generator (SplitMix64): the same stream for a seed on every
+/// platform and every version of replan, which a general-purpose RNG crate does not
+/// promise across its own versions.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// True with probability `percent`/100.
+    fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// The products in the mix: SKU part number, display name (as the admin center's
+/// user export writes it), and the share of users whose main license it is.
+const MAIN: [(&str, &str, u64); 6] = [
+    ("O365_BUSINESS_PREMIUM", "Microsoft 365 Business Standard", 45),
+    ("O365_BUSINESS_ESSENTIALS", "Microsoft 365 Business Basic", 20),
+    ("SPB", "Microsoft 365 Business Premium", 12),
+    ("ENTERPRISEPACK", "Office 365 E3", 12),
+    ("SPE_E3", "Microsoft 365 E3", 6),
+    ("O365_BUSINESS", "Microsoft 365 Apps for business", 5),
+];
+const VISIO: (&str, &str) = ("VISIOCLIENT", "Visio Plan 2");
+const POWER_BI: (&str, &str) = ("POWER_BI_PRO", "Power BI Pro");
+const EMS: (&str, &str) = ("EMSPREMIUM", "Enterprise Mobility + Security E5");
+
+const COMPANIES: [&str; 12] = [
+    "contoso", "fabrikam", "northwind", "tailspintoys", "wingtiptoys", "adventure-works",
+    "litwareinc", "proseware", "woodgrove", "alpineskihouse", "blueyonder", "coho",
+];
+const FIRST: [&str; 16] = [
+    "adele", "alex", "diego", "grady", "henrietta", "isaiah", "johanna", "joni", "lee",
+    "lidia", "lynne", "megan", "miriam", "nestor", "patti", "pradeep",
+];
+const LAST: [&str; 12] = [
+    "vance", "wilber", "siciliani", "archie", "mueller", "langer", "lauer", "sherman",
+    "gu", "holloway", "robinson", "bowen",
+];
+const COUNTRIES: [&str; 8] = ["US", "GB", "FR", "DE", "NL", "ES", "CA", "AU"];
+const DISABLED: [&str; 4] = ["YAMMER_ENTERPRISE", "SWAY", "FORMS_PLAN_E1", "YAMMER_ENTERPRISE;SWAY"];
+
+fn domain(org: u32) -> String {
+    let company = COMPANIES[org as usize % COMPANIES.len()];
+    match org as usize / COMPANIES.len() {
+        0 => format!("{company}.com"),
+        n => format!("{company}{n}.com"),
+    }
+}
+
+/// Writes users.csv, subscriptions.csv, plan.csv and domains.csv into `out`.
+pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Output { path, source }
+    };
+    fs::create_dir_all(out).map_err(fail(out))?;
+    let orgs = spec.organizations.max(1);
+    let mut rng = Rng(spec.seed);
+    // holders[org][product]: users holding each product, for subscriptions.csv.
+    let products = MAIN.len() + 3;
+    let mut holders = vec![vec![0u64; products]; orgs as usize];
+    let mut named: Vec<String> = Vec::new();
+
+    let users_path = out.join("users.csv");
+    let mut users = writer(&users_path).map_err(fail(&users_path))?;
+    let mut line = String::with_capacity(256);
+    users
+        .write_all(b"Display name,User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n")
+        .map_err(fail(&users_path))?;
+    for i in 0..spec.users {
+        let org = (i % u64::from(orgs)) as u32;
+        let (first, last) = (*rng.pick(&FIRST), *rng.pick(&LAST));
+        let sub = if rng.percent(5) { "eu." } else { "" };
+        let upn = format!("{first}.{last}{i}@{sub}{}", domain(org));
+        let roll = rng.below(100);
+        let mut acc = 0;
+        let main = MAIN
+            .iter()
+            .position(|(_, _, share)| {
+                acc += share;
+                roll < acc
+            })
+            .unwrap_or(0);
+        let mut licenses = vec![main];
+        if rng.percent(6) {
+            licenses.push(MAIN.len());
+        }
+        let group_bi = rng.percent(4);
+        if rng.percent(10) || group_bi {
+            licenses.push(MAIN.len() + 1);
+        }
+        if main == 3 && rng.percent(30) {
+            licenses.push(MAIN.len() + 2);
+        }
+        let unlicensed = rng.percent(2);
+        for &l in &licenses {
+            if !unlicensed {
+                holders[org as usize][l] += 1;
+            }
+        }
+        let names: Vec<&str> = licenses.iter().map(|&l| display(l)).collect();
+        line.clear();
+        line.push_str(&format!("{} {},{upn},", capitalize(first), capitalize(last)));
+        if !rng.percent(2) {
+            line.push_str(*rng.pick(&COUNTRIES));
+        }
+        line.push(',');
+        line.push_str(if rng.percent(2) { "True" } else { "False" });
+        line.push(',');
+        line.push_str(&if unlicensed { "Unlicensed".to_string() } else { names.join("+") });
+        line.push(',');
+        if rng.percent(5) {
+            line.push_str(&format!("\"{}\"", rng.pick(&DISABLED)));
+        }
+        line.push(',');
+        if group_bi && !unlicensed {
+            line.push_str(POWER_BI.1);
+        }
+        line.push('\n');
+        users.write_all(line.as_bytes()).map_err(fail(&users_path))?;
+        // Some users get a row of their own in the plan.
+        if !unlicensed && rng.percent(3) {
+            named.push(upn);
+        }
+    }
+    users.flush().map_err(fail(&users_path))?;
+
+    let subs_path = out.join("subscriptions.csv");
+    let mut subs = writer(&subs_path).map_err(fail(&subs_path))?;
+    subs.write_all(b"Organization,Product,Status,Total licenses,Assigned licenses\n")
+        .map_err(fail(&subs_path))?;
+    for org in 0..orgs {
+        let held = &holders[org as usize];
+        for (l, &count) in held.iter().enumerate() {
+            let spare = count / 10 + rng.below(5);
+            // The target of the move: enough seats for the Business Standard users in
+            // most organizations, a few short of it in some.
+            let total = if l == 2 {
+                let movers = held[0];
+                if org % 7 == 3 { count + movers * 9 / 10 } else { count + movers + spare }
+            } else {
+                count + spare
+            };
+            let status = if l == 4 && org % 11 == 5 { "Warning" } else { "Active" };
+            writeln!(subs, "{},{},{status},{total},{count}", domain(org), part(l)).map_err(fail(&subs_path))?;
+        }
+    }
+    subs.flush().map_err(fail(&subs_path))?;
+
+    let domains_path = out.join("domains.csv");
+    let mut domains = writer(&domains_path).map_err(fail(&domains_path))?;
+    domains.write_all(b"Organization,Domain\n").map_err(fail(&domains_path))?;
+    for org in 0..orgs {
+        let d = domain(org);
+        let tenant = d.trim_end_matches(".com").replace('-', "");
+        writeln!(domains, "{d},{d}\n{d},{tenant}.onmicrosoft.com").map_err(fail(&domains_path))?;
+    }
+    domains.flush().map_err(fail(&domains_path))?;
+
+    let plan_path = out.join("plan.csv");
+    let mut plan = writer(&plan_path).map_err(fail(&plan_path))?;
+    plan.write_all(b"User,From,To,Disable,Organization,Mode\n").map_err(fail(&plan_path))?;
+    // Named rows first: they win over the `*` rows below whatever their position.
+    for (n, upn) in named.iter().enumerate() {
+        let row = match n % 10 {
+            0..=3 => format!("{upn},Microsoft 365 Business Standard,SPE_E3,,,"),
+            4 | 5 => format!("{upn},ENTERPRISEPACK,Microsoft 365 E3,,,replace-all"),
+            6 => format!("{upn},,POWER_BI_PRO,,,"),
+            7 => format!("{upn},O365_BUSINESS_PREMIUM,O365_BUSINESS,,,"),
+            8 => format!("{upn},SPB,SPE_E5,,,"),
+            _ => format!("{upn},O365_BUSINESS_PREMIUM,SPB,MCOSTANDARD,,"),
+        };
+        writeln!(plan, "{row}").map_err(fail(&plan_path))?;
+    }
+    for missing in 0..(spec.users / 10_000).max(1) {
+        writeln!(plan, "former.employee{missing}@{},O365_BUSINESS_PREMIUM,SPB,,,", domain(0))
+            .map_err(fail(&plan_path))?;
+    }
+    for org in 0..orgs {
+        writeln!(
+            plan,
+            "*,Microsoft 365 Business Standard,SPB,YAMMER_ENTERPRISE,{},",
+            domain(org)
+        )
+        .map_err(fail(&plan_path))?;
+    }
+    writeln!(plan, "*,Microsoft 365 Business Basic,O365_BUSINESS_PREMIUM,,,").map_err(fail(&plan_path))?;
+    writeln!(plan, "*,EXCHANGESTANDARD,O365_BUSINESS_ESSENTIALS,,,").map_err(fail(&plan_path))?;
+    plan.flush().map_err(fail(&plan_path))?;
+    Ok(())
+}
+
+fn writer(path: &Path) -> io::Result<io::BufWriter<fs::File>> {
+    Ok(io::BufWriter::with_capacity(1 << 16, fs::File::create(path)?))
+}
+
+fn display(l: usize) -> &'static str {
+    match l.checked_sub(MAIN.len()) {
+        None => MAIN[l].1,
+        Some(0) => VISIO.1,
+        Some(1) => POWER_BI.1,
+        Some(_) => EMS.1,
+    }
+}
+
+fn part(l: usize) -> &'static str {
+    match l.checked_sub(MAIN.len()) {
+        None => MAIN[l].0,
+        Some(0) => VISIO.0,
+        Some(1) => POWER_BI.0,
+        Some(_) => EMS.0,
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
