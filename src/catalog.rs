@@ -2,7 +2,7 @@
 //! products (SKUs) and the service plans they contain, and how a product named by
 //! part number, id or display name resolves to one of them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use crate::error::InputError;
@@ -92,11 +92,11 @@ impl Catalog {
         let mut catalog = Catalog {
             skus: Vec::new(),
             plans: Vec::new(),
-            by_part: HashMap::new(),
-            by_id: HashMap::new(),
-            by_name: HashMap::new(),
-            plan_by_id: HashMap::new(),
-            plan_by_name: HashMap::new(),
+            by_part: HashMap::default(),
+            by_id: HashMap::default(),
+            by_name: HashMap::default(),
+            plan_by_id: HashMap::default(),
+            plan_by_name: HashMap::default(),
         };
         while table.next_row()? {
             for column in [DISPLAY, PART, ID] {

@@ -33,7 +33,7 @@ impl Tally {
 /// pool. `verdicts` are in plan order, one per entry.
 pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allow_partial: bool) -> Vec<Tally> {
     let pools = &tenant.pools;
-    let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.list[u as usize].org);
+    let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.org(u));
     let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
     let mut tallies = vec![Tally::default(); pools.list.len()];
     // Each candidate's pools: the one it moves into, and those it frees a seat of.
@@ -42,7 +42,7 @@ pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allo
         .enumerate()
         .filter(|(_, v)| v.status == Status::Reassigned)
         .filter_map(|(i, v)| {
-            let change = v.change.as_ref()?;
+            let change = v.moved.as_ref()?;
             let org = org_of(i);
             let into = v.to.filter(|_| change.moves_in).and_then(|to| pool_of(org, to));
             let frees = change.freed.iter().filter_map(|&p| pool_of(org, p)).collect();
@@ -91,7 +91,7 @@ pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allo
         }
     }
     for (i, verdict) in verdicts.iter().enumerate() {
-        let Some(change) = &verdict.change else { continue };
+        let Some(change) = &verdict.moved else { continue };
         let org = org_of(i);
         let touched = verdict.from.iter().chain(&verdict.to).chain(&change.freed);
         for p in touched.filter_map(|&p| pool_of(org, p)) {

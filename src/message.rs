@@ -11,7 +11,7 @@ pub fn message(p: &Processed, i: usize) -> String {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row];
-    let user = entry.user.map(|u| &tenant.users.list[u as usize]);
+    let user = entry.user.map(|u| tenant.users.get(u));
     let org = user.and_then(|u| u.org);
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
     let name = |product| tenant.products.name(&p.catalog, product);
@@ -57,7 +57,7 @@ pub fn message(p: &Processed, i: usize) -> String {
                     Code::UserNotFound => format!("{} is not in users.csv", user_text(row)),
                     Code::OrganizationUnknown => format!(
                         "no organization owns the domain of {}: add it to domains.csv",
-                        user.map_or("", |u| &u.upn)
+                        user.map_or("", |u| u.upn)
                     ),
                     Code::UnknownProduct => {
                         let texts = sides(p, row, org, |r| r == Resolved::Unknown || matches!(r, Resolved::Product(x) if tenant.products.as_sku(x).is_none()));
@@ -151,7 +151,7 @@ fn user_text(row: &crate::model::PlanRow) -> &str {
 
 fn lost(verdict: &crate::rules::Verdict) -> String {
     verdict
-        .change
+        .moved
         .as_ref()
         .map(|c| c.lost.names().collect::<Vec<_>>().join(", "))
         .unwrap_or_default()

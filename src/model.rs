@@ -2,7 +2,9 @@
 //! the catalog does not know), organizations and their domains, license pools, users,
 //! and the plan's rows. Built by [`crate::input`], read by every later stage.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
 
@@ -31,7 +33,7 @@ impl Products {
         Products {
             skus: catalog.sku_count(),
             others: Vec::new(),
-            other_index: HashMap::new(),
+            other_index: HashMap::default(),
         }
     }
 
@@ -123,8 +125,8 @@ impl Orgs {
 
     /// The owner of `domain` or of its nearest parent domain.
     pub fn of_domain(&self, domain: &str) -> Option<OrgId> {
-        let domain = domain.to_lowercase();
-        let mut rest = domain.as_str();
+        let domain = lowercase(domain);
+        let mut rest: &str = &domain;
         loop {
             if let Some(&org) = self.by_domain.get(rest) {
                 return Some(org);
@@ -255,51 +257,167 @@ impl PlanRef {
     }
 }
 
-/// One row of users.csv.
-#[derive(Debug)]
-pub struct User {
+/// One user of users.csv, as a view into [`Users`].
+#[derive(Clone, Copy, Debug)]
+pub struct User<'a> {
     /// As spelled in users.csv.
-    pub upn: Box<str>,
+    pub upn: &'a str,
     pub org: Option<OrgId>,
     /// Every license, those from groups included, in the order of the export.
-    pub licenses: Box<[Held]>,
-    pub disabled: Box<[PlanRef]>,
+    pub licenses: &'a [Held],
+    pub disabled: &'a [PlanRef],
     pub usage_location: bool,
     pub blocked: bool,
 }
 
-impl User {
+impl User<'_> {
     pub fn holds(&self, product: ProductId) -> Option<Held> {
         self.licenses.iter().copied().find(|h| h.product == product)
     }
 }
 
-/// The users, in users.csv order, and by user principal name.
+const NO_ORG: u32 = u32::MAX;
+const USAGE_LOCATION: u8 = 1;
+const BLOCKED: u8 = 2;
+
+/// The users, in users.csv order, stored column by column: a million users are a
+/// few flat vectors, not a million small allocations.
 #[derive(Debug, Default)]
 pub struct Users {
-    pub list: Vec<User>,
-    by_upn: HashMap<Box<str>, u32>,
+    upns: String,
+    upn_ends: Vec<usize>,
+    orgs: Vec<u32>,
+    held: Vec<Held>,
+    held_ends: Vec<u32>,
+    disabled: Vec<PlanRef>,
+    disabled_ends: Vec<u32>,
+    flags: Vec<u8>,
+    /// Users by principal name, ignoring case; holds indices only.
+    index: hashbrown::HashTable<u32>,
 }
 
 impl Users {
-    /// Adds a user; returns the index of the earlier user of the same name if any.
-    pub fn add(&mut self, user: User) -> Result<(), u32> {
-        let k: Box<str> = user.upn.to_lowercase().into();
-        let next = self.list.len() as u32;
-        match self.by_upn.entry(k) {
-            std::collections::hash_map::Entry::Occupied(e) => Err(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(next);
-                self.list.push(user);
-                Ok(())
-            }
+    /// Room for about `n` users.
+    pub fn with_capacity(n: usize) -> Users {
+        Users {
+            upns: String::with_capacity(n * 32),
+            upn_ends: Vec::with_capacity(n),
+            orgs: Vec::with_capacity(n),
+            held: Vec::with_capacity(n * 2),
+            held_ends: Vec::with_capacity(n),
+            disabled: Vec::new(),
+            disabled_ends: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            index: hashbrown::HashTable::with_capacity(n),
         }
+    }
+
+    pub fn len(&self) -> usize {
+        self.orgs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.orgs.is_empty()
+    }
+
+    /// Adds a user; refuses (returning the earlier user) a principal name already
+    /// listed, ignoring case.
+    pub fn add(&mut self, user: User<'_>) -> Result<(), u32> {
+        let hash = upn_hash(user.upn);
+        if let Some(&earlier) = self.index.find(hash, |&i| same_upn(self.upn(i), user.upn)) {
+            return Err(earlier);
+        }
+        let next = self.len() as u32;
+        let Users {
+            upns,
+            upn_ends,
+            index,
+            ..
+        } = self;
+        index.insert_unique(hash, next, |&i| {
+            let start = if i == 0 { 0 } else { upn_ends[i as usize - 1] };
+            upn_hash(&upns[start..upn_ends[i as usize]])
+        });
+        self.upns.push_str(user.upn);
+        self.upn_ends.push(self.upns.len());
+        self.orgs.push(user.org.map_or(NO_ORG, |o| o.0));
+        self.held.extend_from_slice(user.licenses);
+        self.held_ends.push(self.held.len() as u32);
+        self.disabled.extend_from_slice(user.disabled);
+        self.disabled_ends.push(self.disabled.len() as u32);
+        self.flags.push(
+            if user.usage_location { USAGE_LOCATION } else { 0 } | if user.blocked { BLOCKED } else { 0 },
+        );
+        Ok(())
+    }
+
+    fn upn(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.upn_ends[i - 1] };
+        &self.upns[start..self.upn_ends[i]]
+    }
+
+    /// User `i`, in users.csv order.
+    pub fn get(&self, i: u32) -> User<'_> {
+        let i = i as usize;
+        let range = |ends: &[u32]| (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize;
+        let org = self.orgs[i];
+        User {
+            upn: self.upn(i as u32),
+            org: (org != NO_ORG).then_some(OrgId(org)),
+            licenses: &self.held[range(&self.held_ends)],
+            disabled: &self.disabled[range(&self.disabled_ends)],
+            usage_location: self.flags[i] & USAGE_LOCATION != 0,
+            blocked: self.flags[i] & BLOCKED != 0,
+        }
+    }
+
+    /// The organization of user `i`, without building the whole view.
+    pub fn org(&self, i: u32) -> Option<OrgId> {
+        let org = self.orgs[i as usize];
+        (org != NO_ORG).then_some(OrgId(org))
+    }
+
+    /// Every user, in users.csv order.
+    pub fn iter(&self) -> impl Iterator<Item = User<'_>> {
+        (0..self.len() as u32).map(|i| self.get(i))
     }
 
     /// The user of this principal name, ignoring case.
     pub fn find(&self, upn: &str) -> Option<u32> {
-        self.by_upn.get(upn.to_lowercase().as_str()).copied()
+        self.index
+            .find(upn_hash(upn), |&i| same_upn(self.upn(i), upn))
+            .copied()
     }
+}
+
+/// Principal names compare ignoring case: hash them lowercased, without allocating.
+fn upn_hash(upn: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    if upn.is_ascii() {
+        let mut buf = [0u8; 64];
+        for chunk in upn.as_bytes().chunks(buf.len()) {
+            let lower = &mut buf[..chunk.len()];
+            lower.copy_from_slice(chunk);
+            lower.make_ascii_lowercase();
+            h.write(lower);
+        }
+    } else {
+        for c in upn.chars().flat_map(char::to_lowercase) {
+            h.write_u32(c as u32);
+        }
+    }
+    h.finish()
+}
+
+fn same_upn(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// How a plan row reassigns.
@@ -360,4 +478,13 @@ pub enum Resolved {
     Product(ProductId),
     Ambiguous,
     Unknown,
+}
+
+/// `text` lowercased, borrowed when it already is (most domains and names are).
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        Cow::Owned(text.to_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }

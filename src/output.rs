@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::codes::Code;
 use crate::error::Error;
 use crate::message::message;
+use crate::model::Target;
+use crate::reassign;
 use crate::progress::Progress;
 use crate::report::Summary;
 use crate::rules::Status;
@@ -26,7 +29,7 @@ pub const FILES: [&str; 4] = [RESULT, ACTIONS, BACKUP, SUMMARY];
 
 /// Rows formatted per parallel task, and tasks per batch held in memory at once.
 const CHUNK: usize = 4096;
-const BATCH: usize = 64;
+const BATCH: usize = 16;
 
 /// Writes every output into `out`, replacing earlier outputs of the same names.
 pub fn write_all(out: &Path, p: &Processed, summary: &Summary, progress: &Progress) -> Result<(), Error> {
@@ -81,10 +84,15 @@ fn stage(
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP
 /// "CSV injection").
 pub fn escape(cell: &str) -> Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    if needs_escape(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
     }
+}
+
+fn needs_escape(cell: &str) -> bool {
+    matches!(cell.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
 }
 
 fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
@@ -94,10 +102,28 @@ fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
         .from_writer(w)
 }
 
+/// Writes one escaped cell of the current row.
+fn cell<W: Write>(w: &mut csv::Writer<W>, text: &str) -> io::Result<()> {
+    if needs_escape(text) {
+        w.write_field(escape(text).as_bytes())?;
+    } else {
+        w.write_field(text)?;
+    }
+    Ok(())
+}
+
+/// Ends the current row.
+fn end<W: Write>(w: &mut csv::Writer<W>) -> io::Result<()> {
+    w.write_record(None::<&[u8]>)?;
+    Ok(())
+}
+
 /// Writes one escaped row.
 fn row<W: Write, S: AsRef<str>>(w: &mut csv::Writer<W>, cells: &[S]) -> io::Result<()> {
-    w.write_record(cells.iter().map(|c| escape(c.as_ref()).into_owned()))
-        .map_err(io::Error::from)
+    for text in cells {
+        cell(w, text.as_ref())?;
+    }
+    end(w)
 }
 
 fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar) -> io::Result<()> {
@@ -118,9 +144,10 @@ fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar)
         let chunks: Vec<io::Result<Vec<u8>>> = batch
             .par_chunks(CHUNK)
             .map(|chunk| {
-                let mut out = csv_writer(Vec::with_capacity(chunk.len() * 160));
+                let mut out = csv_writer(Vec::with_capacity(chunk.len() * 200));
+                let mut buf = String::new();
                 for &i in chunk {
-                    row(&mut out, &result_row(p, i))?;
+                    result_row(&mut out, p, i, &mut buf)?;
                 }
                 bar.inc(chunk.len() as u64);
                 out.into_inner().map_err(|e| e.into_error())
@@ -133,43 +160,83 @@ fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar)
     Ok(())
 }
 
-fn result_row(p: &Processed, i: usize) -> [String; 10] {
+/// The first cells of a result row.
+struct Head<'a> {
+    user: &'a str,
+    organization: &'a str,
+    from: &'a str,
+    to: &'a str,
+}
+
+fn head(p: &Processed, i: usize) -> Head<'_> {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row];
-    let user = entry.user.map(|u| &tenant.users.list[u as usize]);
     let name = |product| tenant.products.name(&p.catalog, product);
-    let user_text = match (user, &row.target) {
-        (Some(u), _) => u.upn.to_string(),
-        (None, crate::model::Target::Named(n)) => n.clone(),
-        (None, crate::model::Target::Holders { .. }) => String::new(),
-    };
-    let org = user.and_then(|u| u.org).map_or("", |o| tenant.orgs.name(o));
-    let from = verdict.from.map(name).or(row.from.as_deref()).unwrap_or("");
-    let to = verdict.to.map(name).unwrap_or(&row.to);
-    let before: Vec<&str> = user.map_or(Vec::new(), |u| u.licenses.iter().map(|h| name(h.product)).collect());
-    let (after, disabled): (Vec<&str>, Vec<&str>) = match (&verdict.change, verdict.status) {
-        (Some(change), Status::Reassigned) => (
-            change.after.iter().map(|&p| name(p)).collect(),
-            change.disabled.iter().map(|d| d.name(&p.catalog)).collect(),
-        ),
-        _ => (
-            before.clone(),
-            user.map_or(Vec::new(), |u| u.disabled.iter().map(|d| d.name(&p.catalog)).collect()),
-        ),
-    };
-    [
-        user_text,
-        org.to_string(),
-        from.to_string(),
-        to.to_string(),
-        verdict.status.as_str().to_string(),
-        verdict.codes().join(),
-        before.join("+"),
-        after.join("+"),
-        disabled.join(";"),
-        message(p, i),
-    ]
+    Head {
+        user: match (entry.user, &row.target) {
+            (Some(u), _) => tenant.users.get(u).upn,
+            (None, Target::Named(n)) => n,
+            (None, Target::Holders { .. }) => "",
+        },
+        organization: entry
+            .user
+            .and_then(|u| tenant.users.org(u))
+            .map_or("", |o| tenant.orgs.name(o)),
+        from: verdict.from.map(name).or(row.from.as_deref()).unwrap_or(""),
+        to: verdict.to.map(name).unwrap_or(&row.to),
+    }
+}
+
+/// Joins `items` with `sep` into `buf`.
+fn join_into<'a>(buf: &mut String, items: impl IntoIterator<Item = &'a str>, sep: char) {
+    buf.clear();
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            buf.push(sep);
+        }
+        buf.push_str(item);
+    }
+}
+
+fn result_row<W: Write>(w: &mut csv::Writer<W>, p: &Processed, i: usize, buf: &mut String) -> io::Result<()> {
+    let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
+    let tenant = &p.tenant;
+    let catalog = &p.catalog;
+    let name = |product| tenant.products.name(catalog, product);
+    let Head {
+        user,
+        organization,
+        from,
+        to,
+    } = head(p, i);
+    for text in [user, organization, from, to, verdict.status.as_str()] {
+        cell(w, text)?;
+    }
+    join_into(buf, verdict.codes().iter().map(Code::as_str), ';');
+    cell(w, buf)?;
+    let user = entry.user.map(|u| tenant.users.get(u));
+    let licenses = user.map_or(&[][..], |u| u.licenses);
+    join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
+    cell(w, buf)?;
+    let row = &tenant.plan[entry.row];
+    match (user, verdict.status, verdict.to) {
+        (Some(user), Status::Reassigned, Some(to)) => {
+            let after = reassign::after(&user, verdict.from, to, row.mode);
+            join_into(buf, after.iter().map(|&p| name(p)), '+');
+            cell(w, buf)?;
+            let disabled = reassign::disabled_after(catalog, &tenant.products, &user, &after, &row.disable);
+            join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
+        }
+        _ => {
+            cell(w, buf)?;
+            let disabled = user.map_or(&[][..], |u| u.disabled);
+            join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
+        }
+    }
+    cell(w, buf)?;
+    cell(w, &message(p, i))?;
+    end(w)
 }
 
 fn write_actions(w: &mut impl Write, p: &Processed) -> io::Result<()> {
@@ -205,18 +272,12 @@ fn write_backup(w: &mut impl Write, p: &Processed) -> io::Result<()> {
     let mut out = csv_writer(w);
     row(&mut out, &["user", "organization", "from", "to", "services"])?;
     for (i, verdict) in p.verdicts.iter().enumerate() {
-        if !verdict.codes().contains(crate::codes::Code::DowngradeBackupRequired) {
+        if !verdict.codes().contains(Code::DowngradeBackupRequired) {
             continue;
         }
-        let [user, org, from, to, ..] = result_row_head(p, i);
-        let services = verdict.change.as_ref().map(|c| c.lost.join()).unwrap_or_default();
-        row(&mut out, &[user, org, from, to, services])?;
+        let h = head(p, i);
+        let services = verdict.moved.as_ref().map(|m| m.lost.join()).unwrap_or_default();
+        row(&mut out, &[h.user, h.organization, h.from, h.to, &services])?;
     }
     out.flush()
-}
-
-/// The first four cells of a result row (user, organization, from, to).
-fn result_row_head(p: &Processed, i: usize) -> [String; 4] {
-    let [user, org, from, to, ..] = result_row(p, i);
-    [user, org, from, to]
 }

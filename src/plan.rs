@@ -1,7 +1,7 @@
 //! Stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
 //! row in users.csv order), settling rows that name the same user.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Lookup, key};
 use crate::codes::Code;
@@ -41,7 +41,7 @@ const NO_ENTRY: u32 = u32::MAX;
 pub fn expand(tenant: &Tenant) -> Expansion {
     let users = &tenant.users;
     // A row for a named user wins over `*` rows, wherever it stands.
-    let mut named = vec![false; users.list.len()];
+    let mut named = vec![false; users.len()];
     for row in &tenant.plan {
         if let Target::Named(name) = &row.target {
             if let Some(u) = users.find(name) {
@@ -51,14 +51,14 @@ pub fn expand(tenant: &Tenant) -> Expansion {
     }
     // Users of each organization, for `*` rows scoped to one.
     let mut by_org: Vec<Vec<u32>> = vec![Vec::new(); tenant.orgs.len()];
-    for (u, user) in users.list.iter().enumerate() {
-        if let Some(org) = user.org {
-            by_org[org.0 as usize].push(u as u32);
+    for u in 0..users.len() as u32 {
+        if let Some(org) = users.org(u) {
+            by_org[org.0 as usize].push(u);
         }
     }
-    let all: Vec<u32> = (0..users.list.len() as u32).collect();
-    let mut entry_of = vec![NO_ENTRY; users.list.len()];
-    let mut missing: HashMap<String, usize> = HashMap::new();
+    let all: Vec<u32> = (0..users.len() as u32).collect();
+    let mut entry_of = vec![NO_ENTRY; users.len()];
+    let mut missing: HashMap<String, usize> = HashMap::default();
     let mut entries: Vec<Entry> = Vec::new();
     let mut unmatched = Vec::new();
     for (r, row) in tenant.plan.iter().enumerate() {
@@ -69,7 +69,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     Some(u) => Some(entry_of[u as usize]).filter(|&e| e != NO_ENTRY).map(|e| e as usize),
                     None => missing.get(&name.to_lowercase()).copied(),
                 };
-                let org = user.and_then(|u| users.list[u as usize].org);
+                let org = user.and_then(|u| users.org(u));
                 match existing {
                     Some(e) => disagree(tenant, &mut entries[e], row, org, Code::DuplicateUser),
                     None => {
@@ -105,8 +105,8 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     None => &all,
                 };
                 for &u in scoped {
-                    let (u, user) = (u as usize, &users.list[u as usize]);
-                    if !holds_from(tenant, row, unknown_from, user) {
+                    let (user, u) = (users.get(u), u as usize);
+                    if !holds_from(tenant, row, unknown_from, &user) {
                         continue;
                     }
                     matched = true;
@@ -137,7 +137,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
 /// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
 /// resolve for the user's organization still matches a user holding one of its
 /// candidates, or the same text: stage 3 then reports it instead of hiding it.
-fn holds_from(tenant: &Tenant, row: &PlanRow, unknown_from: Option<ProductId>, user: &User) -> bool {
+fn holds_from(tenant: &Tenant, row: &PlanRow, unknown_from: Option<ProductId>, user: &User<'_>) -> bool {
     let Some(lookup) = &row.from_lookup else {
         return false;
     };

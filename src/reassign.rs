@@ -1,62 +1,57 @@
 //! The licenses and disabled plans a user ends with, and what the move frees.
 
 use crate::catalog::Catalog;
-use crate::model::{Mode, PlanRef, ProductId, Products, User};
+use crate::model::{Held, Mode, PlanRef, ProductId, Products, User};
 use crate::services::{DataServices, ServiceSet};
 
-/// A user's move as it would be applied.
+/// What a move does to the license counts and the user's data, kept for every
+/// user who passed stages 1 to 3. The licenses after are recomputed when written
+/// ([`after`], [`disabled_after`]) rather than held for a million users.
 #[derive(Debug)]
-pub struct Change {
-    /// Licenses after, in order: those kept, then `To`.
-    pub after: Vec<ProductId>,
-    /// Disabled plans after.
-    pub disabled: Vec<PlanRef>,
+pub struct Moved {
     /// Direct licenses dropped: each frees a seat of its pool.
-    pub freed: Vec<ProductId>,
+    pub freed: Box<[ProductId]>,
     /// The user did not hold `To`: a seat of its pool is taken.
     pub moves_in: bool,
     /// Data services the user has before and not after.
     pub lost: ServiceSet,
 }
 
-/// What the tools a change needs.
+/// What a move reads besides the user.
 pub struct Env<'a> {
     pub catalog: &'a Catalog,
     pub products: &'a Products,
     pub services: &'a DataServices,
 }
 
-/// Computes `user`'s move from `from` to `to`.
-pub fn change(
-    env: &Env,
-    user: &User,
-    from: Option<ProductId>,
-    to: ProductId,
-    mode: Mode,
-    disable: &[PlanRef],
-) -> Change {
-    let kept = |h: &&crate::model::Held| match mode {
+/// The licenses after: `swap` keeps every license but `From`; `replace-all` keeps
+/// only those from groups (they cannot be removed directly); then `To` is appended
+/// if not already there.
+pub fn after(user: &User<'_>, from: Option<ProductId>, to: ProductId, mode: Mode) -> Vec<ProductId> {
+    let kept = |h: &&Held| match mode {
         Mode::Swap => Some(h.product) != from,
-        // Group licenses cannot be removed directly: they stay.
         Mode::ReplaceAll => h.via_group,
     };
     let mut after: Vec<ProductId> = user.licenses.iter().filter(kept).map(|h| h.product).collect();
-    let moves_in = user.holds(to).is_none();
     if !after.contains(&to) {
         after.push(to);
     }
-    let freed = user
-        .licenses
-        .iter()
-        .filter(|h| !h.via_group && !after.contains(&h.product))
-        .map(|h| h.product)
-        .collect();
+    after
+}
+
+/// The disabled plans after: the user's, in their order, that a license after still
+/// contains, then the plan row's `Disable` entries not already there.
+pub fn disabled_after(
+    catalog: &Catalog,
+    products: &Products,
+    user: &User<'_>,
+    after: &[ProductId],
+    disable: &[PlanRef],
+) -> Vec<PlanRef> {
     let contains = |plan| {
-        after.iter().any(|&p| {
-            env.products
-                .as_sku(p)
-                .is_some_and(|sku| env.catalog.contains(sku, plan))
-        })
+        after
+            .iter()
+            .any(|&p| products.as_sku(p).is_some_and(|sku| catalog.contains(sku, plan)))
     };
     let mut disabled: Vec<PlanRef> = user
         .disabled
@@ -69,17 +64,35 @@ pub fn change(
             disabled.push(plan.clone());
         }
     }
+    disabled
+}
+
+/// Computes what `user`'s move from `from` to `to` frees, takes and loses.
+pub fn moved(
+    env: &Env,
+    user: &User<'_>,
+    from: Option<ProductId>,
+    to: ProductId,
+    mode: Mode,
+    disable: &[PlanRef],
+) -> Moved {
+    let after = after(user, from, to, mode);
+    let disabled = disabled_after(env.catalog, env.products, user, &after, disable);
+    let freed = user
+        .licenses
+        .iter()
+        .filter(|h| !h.via_group && !after.contains(&h.product))
+        .map(|h| h.product)
+        .collect();
     let before = env.services.of(
         env.products,
         user.licenses.iter().map(|h| h.product),
-        &user.disabled,
+        user.disabled,
     );
     let lost = before.lost_in(env.services.of(env.products, after.iter().copied(), &disabled));
-    Change {
-        after,
-        disabled,
+    Moved {
         freed,
-        moves_in,
+        moves_in: user.holds(to).is_none(),
         lost,
     }
 }

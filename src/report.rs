@@ -9,7 +9,7 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::codes::Code;
 use crate::count::ActionKind;
-use crate::model::Target;
+use crate::model::{OrgId, Target};
 use crate::rules::Status;
 use crate::run::Processed;
 
@@ -71,17 +71,27 @@ impl Summary {
     pub fn of(p: &Processed) -> Summary {
         let mut status = StatusCounts::default();
         let mut codes = [0u64; Code::ALL.len()];
-        let mut organizations: BTreeMap<String, StatusCounts> = BTreeMap::new();
+        // Counted per organization id, named once at the end.
+        let mut per_org = vec![StatusCounts::default(); p.tenant.orgs.len()];
+        let mut no_org = None::<StatusCounts>;
         for (entry, verdict) in p.expansion.entries.iter().zip(&p.verdicts) {
             status.add(verdict.status);
             for code in verdict.codes().iter() {
                 codes[code as usize] += 1;
             }
-            let org = entry
-                .user
-                .and_then(|u| p.tenant.users.list[u as usize].org)
-                .map_or("", |o| p.tenant.orgs.name(o));
-            organizations.entry(org.to_string()).or_default().add(verdict.status);
+            match entry.user.and_then(|u| p.tenant.users.org(u)) {
+                Some(org) => per_org[org.0 as usize].add(verdict.status),
+                None => no_org.get_or_insert_default().add(verdict.status),
+            }
+        }
+        let mut organizations: BTreeMap<String, StatusCounts> = per_org
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| *c != StatusCounts::default())
+            .map(|(o, c)| (p.tenant.orgs.name(OrgId(o as u32)).to_string(), c))
+            .collect();
+        if let Some(counts) = no_org {
+            organizations.insert(String::new(), counts);
         }
         let rows = p.tenant.rows;
         Summary {
@@ -182,7 +192,7 @@ pub fn findings(p: &Processed) -> String {
 
 fn user_text<'a>(p: &'a Processed, entry: &'a crate::plan::Entry) -> &'a str {
     match (entry.user, &p.tenant.plan[entry.row].target) {
-        (Some(u), _) => &p.tenant.users.list[u as usize].upn,
+        (Some(u), _) => p.tenant.users.get(u).upn,
         (None, Target::Named(name)) => name,
         (None, Target::Holders { .. }) => "*",
     }

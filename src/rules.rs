@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::codes::{Code, CodeSet};
 use crate::model::{OrgId, PlanRef, ProductId, Products, Resolved, Tenant, User};
 use crate::plan::Entry;
-use crate::reassign::{self, Change, Env};
+use crate::reassign::{self, Env, Moved};
 use crate::services::DataServices;
 
 /// How a planned user ends.
@@ -40,7 +40,7 @@ pub struct Verdict {
     pub from: Option<ProductId>,
     pub to: Option<ProductId>,
     /// The move, for users who passed stages 1 to 3.
-    pub change: Option<Change>,
+    pub moved: Option<Moved>,
 }
 
 impl Verdict {
@@ -55,7 +55,7 @@ impl Verdict {
 
     /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
     pub fn passed_products(&self) -> bool {
-        self.change.is_some()
+        self.moved.is_some()
     }
 
     fn error(mut self, errors: CodeSet) -> Verdict {
@@ -78,7 +78,7 @@ impl Rules<'_> {
     pub fn evaluate(&self, entry: &Entry) -> Verdict {
         let tenant = self.tenant;
         let row = &tenant.plan[entry.row];
-        let user = entry.user.map(|u| &tenant.users.list[u as usize]);
+        let user = entry.user.map(|u| tenant.users.get(u));
         let org = user.and_then(|u| u.org);
         let from = row.from_lookup.as_ref().map(|l| tenant.pools.resolve(l, org));
         let to = tenant.pools.resolve(&row.to_lookup, org);
@@ -92,7 +92,7 @@ impl Rules<'_> {
             warnings: CodeSet::EMPTY,
             from: from.and_then(product),
             to: product(to),
-            change: None,
+            moved: None,
         };
         // Stage 1: plan.
         if let Some(conflict) = entry.conflict {
@@ -119,12 +119,13 @@ impl Rules<'_> {
             products: &tenant.products,
             services: self.services,
         };
-        let change = reassign::change(&env, user, from, to, row.mode, &row.disable);
+        let user = &user;
+        let change = reassign::moved(&env, user, from, to, row.mode, &row.disable);
         // Stage 4: already done.
         if already_done(user, from, to) {
             return Verdict {
                 status: Status::Unchanged,
-                change: Some(change),
+                moved: Some(change),
                 ..verdict
             };
         }
@@ -148,7 +149,7 @@ impl Rules<'_> {
             }
         }
         let verdict = Verdict {
-            change: Some(change),
+            moved: Some(change),
             ..verdict
         };
         if !errors.is_empty() {
@@ -178,18 +179,18 @@ impl Rules<'_> {
     }
 }
 /// Stage 4: the user holds `To` and not `From` (or `From` is empty).
-fn already_done(user: &User, from: Option<ProductId>, to: ProductId) -> bool {
+fn already_done(user: &User<'_>, from: Option<ProductId>, to: ProductId) -> bool {
     user.holds(to).is_some() && from.is_none_or(|f| user.holds(f).is_none())
 }
 
 /// `source-not-held`: `From` is set and the user does not hold it.
-fn source_not_held(user: &User, from: Option<ProductId>) -> Option<Code> {
+fn source_not_held(user: &User<'_>, from: Option<ProductId>) -> Option<Code> {
     from.filter(|&f| user.holds(f).is_none())
         .map(|_| Code::SourceNotHeld)
 }
 
 /// `group-inherited`: `From` reaches the user through a group.
-fn group_inherited(user: &User, from: Option<ProductId>) -> Option<Code> {
+fn group_inherited(user: &User<'_>, from: Option<ProductId>) -> Option<Code> {
     from.and_then(|f| user.holds(f))
         .filter(|h| h.via_group)
         .map(|_| Code::GroupInherited)
@@ -210,7 +211,7 @@ fn unknown_service_plan(
 }
 
 /// `downgrade-backup-required`: the user loses a data service.
-fn downgrade(change: &Change) -> Option<Code> {
+fn downgrade(change: &Moved) -> Option<Code> {
     (!change.lost.is_empty()).then_some(Code::DowngradeBackupRequired)
 }
 
@@ -225,7 +226,7 @@ fn target_subscription(tenant: &Tenant, org: OrgId, to: ProductId) -> Option<Cod
 }
 
 /// `missing-usage-location`: Microsoft requires one for any license assignment.
-fn missing_usage_location(user: &User) -> Option<Code> {
+fn missing_usage_location(user: &User<'_>) -> Option<Code> {
     (!user.usage_location).then_some(Code::MissingUsageLocation)
 }
 
@@ -240,7 +241,7 @@ fn source_inactive(tenant: &Tenant, org: OrgId, from: Option<ProductId>) -> Opti
 }
 
 /// `sign-in-blocked`.
-fn sign_in_blocked(user: &User) -> Option<Code> {
+fn sign_in_blocked(user: &User<'_>) -> Option<Code> {
     user.blocked.then_some(Code::SignInBlocked)
 }
 

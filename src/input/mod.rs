@@ -8,7 +8,7 @@ pub mod subscriptions;
 pub mod table;
 pub mod users;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use crate::catalog::{Catalog, Lookup};
@@ -80,7 +80,7 @@ impl<'c> Lookups<'c> {
     pub fn new(catalog: &'c Catalog) -> Lookups<'c> {
         Lookups {
             catalog,
-            seen: HashMap::new(),
+            seen: HashMap::default(),
         }
     }
 
