@@ -1,0 +1,401 @@
+//! The test harness: a fresh folder per test, input files written from string
+//! literals, the real `replan` binary run on them, and its output files read back as
+//! rows, with failures that show the expected and actual values side by side.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// The binary under test.
+pub const REPLAN: &str = env!("CARGO_BIN_EXE_replan");
+
+/// One test's folder: inputs in `in/`, outputs in `out/`.
+pub struct Case {
+    dir: TempDir,
+}
+
+impl Default for Case {
+    fn default() -> Self {
+        Case::new()
+    }
+}
+
+impl Case {
+    pub fn new() -> Case {
+        let dir = tempfile::Builder::new()
+            .prefix("replan-test-")
+            .tempdir()
+            .unwrap();
+        fs::create_dir(dir.path().join("in")).unwrap();
+        Case { dir }
+    }
+
+    /// The folder of the test (the working directory of the binary).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The input folder, given to the binary as `DIR`.
+    pub fn input(&self) -> PathBuf {
+        self.root().join("in")
+    }
+
+    /// The output folder given to `run` as `--out`.
+    pub fn out(&self) -> PathBuf {
+        self.root().join("out")
+    }
+
+    /// Writes `in/name` with these lines, each ended by `\n`.
+    pub fn lines(self, name: &str, lines: &[&str]) -> Case {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        self.bytes(name, text)
+    }
+
+    /// Writes `in/name` byte for byte.
+    pub fn bytes(self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+        fs::write(self.input().join(name), bytes).unwrap();
+        self
+    }
+
+    pub fn users(self, lines: &[&str]) -> Case {
+        self.lines("users.csv", lines)
+    }
+
+    pub fn subscriptions(self, lines: &[&str]) -> Case {
+        self.lines("subscriptions.csv", lines)
+    }
+
+    pub fn plan(self, lines: &[&str]) -> Case {
+        self.lines("plan.csv", lines)
+    }
+
+    pub fn domains(self, lines: &[&str]) -> Case {
+        self.lines("domains.csv", lines)
+    }
+
+    /// `replan run in --out out --quiet ARGS`.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let (input, out) = (self.input(), self.out());
+        let mut all = vec!["run", path(&input), "--out", path(&out), "--quiet"];
+        all.extend_from_slice(args);
+        self.exec(&all)
+    }
+
+    /// `replan check in --quiet ARGS`.
+    pub fn check(&self, args: &[&str]) -> Outcome {
+        let input = self.input();
+        let mut all = vec!["check", path(&input), "--quiet"];
+        all.extend_from_slice(args);
+        self.exec(&all)
+    }
+
+    /// Runs the binary with exactly these arguments, in the test's folder, and reads
+    /// back whatever it wrote into `out/`.
+    pub fn exec(&self, args: &[&str]) -> Outcome {
+        let output = Command::new(REPLAN)
+            .args(args)
+            .current_dir(self.root())
+            .output()
+            .expect("cannot start the replan binary");
+        let out = self.out();
+        let read = |name: &str| fs::read_to_string(out.join(name)).ok();
+        Outcome {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            code: output.status.code().expect("replan was killed by a signal"),
+            stdout: String::from_utf8(output.stdout).expect("stdout is not UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is not UTF-8"),
+            result: read("result.csv").map(|t| Table::parse("result.csv", t)),
+            actions: read("subscription-actions.csv")
+                .map(|t| Table::parse("subscription-actions.csv", t)),
+            backup: read("backup.csv").map(|t| Table::parse("backup.csv", t)),
+            summary: read("summary.json"),
+        }
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+/// What one run of the binary did.
+pub struct Outcome {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    result: Option<Table>,
+    actions: Option<Table>,
+    backup: Option<Table>,
+    summary: Option<String>,
+}
+
+impl Outcome {
+    /// How the run went, for failure messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "replan {}\nexit code: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32) -> &Outcome {
+        assert_eq!(self.code, code, "unexpected exit code\n{}", self.describe());
+        self
+    }
+
+    #[track_caller]
+    fn file<'a, T>(&'a self, name: &str, file: &'a Option<T>) -> &'a T {
+        match file {
+            Some(f) => f,
+            None => panic!("{name} was not written\n{}", self.describe()),
+        }
+    }
+
+    #[track_caller]
+    pub fn result(&self) -> &Table {
+        self.file("result.csv", &self.result)
+    }
+
+    #[track_caller]
+    pub fn actions(&self) -> &Table {
+        self.file("subscription-actions.csv", &self.actions)
+    }
+
+    #[track_caller]
+    pub fn backup(&self) -> &Table {
+        self.file("backup.csv", &self.backup)
+    }
+
+    /// summary.json, parsed.
+    #[track_caller]
+    pub fn summary(&self) -> serde_json::Value {
+        let text = self.file("summary.json", &self.summary);
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("summary.json: {e}\n{text}"))
+    }
+
+    /// The result row of `user` (as spelled in result.csv).
+    #[track_caller]
+    pub fn user(&self, user: &str) -> Row<'_> {
+        self.result().row(&[("user", user)])
+    }
+
+    /// The subscription-actions.csv row of one pool.
+    #[track_caller]
+    pub fn action(&self, organization: &str, product: &str) -> Row<'_> {
+        self.actions()
+            .row(&[("organization", organization), ("product", product)])
+    }
+
+    /// Whether `out/` exists at all.
+    pub fn wrote_nothing(&self) -> bool {
+        self.result.is_none()
+            && self.actions.is_none()
+            && self.backup.is_none()
+            && self.summary.is_none()
+    }
+}
+
+/// An output CSV file: its header and rows, and its text for failure messages.
+pub struct Table {
+    pub name: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub text: String,
+}
+
+impl Table {
+    pub fn parse(name: &str, text: String) -> Table {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let mut records = reader
+            .records()
+            .map(|r| r.unwrap_or_else(|e| panic!("{name} is not valid CSV: {e}\n{text}")))
+            .map(|r| r.iter().map(str::to_string).collect::<Vec<String>>());
+        let header = records
+            .next()
+            .unwrap_or_else(|| panic!("{name} has no header"));
+        let rows: Vec<Vec<String>> = records.collect();
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(
+                row.len(),
+                header.len(),
+                "{name} row {} has another width than its header\n{text}",
+                i + 1
+            );
+        }
+        Table {
+            name: name.to_string(),
+            header,
+            rows,
+            text,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    #[track_caller]
+    pub fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} has no column `{name}`; header: {:?}",
+                    self.name, self.header
+                )
+            })
+    }
+
+    /// Every value of one column, in file order.
+    #[track_caller]
+    pub fn column(&self, name: &str) -> Vec<&str> {
+        let c = self.col(name);
+        self.rows.iter().map(|r| r[c].as_str()).collect()
+    }
+
+    /// The one row whose columns have these values.
+    #[track_caller]
+    pub fn row(&self, key: &[(&str, &str)]) -> Row<'_> {
+        let cols: Vec<(usize, &str)> = key.iter().map(|(c, v)| (self.col(c), *v)).collect();
+        let found: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| cols.iter().all(|&(c, v)| self.rows[i][c] == v))
+            .collect();
+        match found.as_slice() {
+            [i] => Row {
+                table: self,
+                index: *i,
+            },
+            _ => panic!(
+                "{}: expected exactly one row with {key:?}, found {}\n{}",
+                self.name,
+                found.len(),
+                self.text
+            ),
+        }
+    }
+
+    /// Compares the file, restricted to `cols`, with `expected`, row by row.
+    #[track_caller]
+    pub fn assert_rows(&self, cols: &[&str], expected: &[&[&str]]) {
+        let idx: Vec<usize> = cols.iter().map(|c| self.col(c)).collect();
+        let actual: Vec<Vec<&str>> = self
+            .rows
+            .iter()
+            .map(|r| idx.iter().map(|&i| r[i].as_str()).collect())
+            .collect();
+        let expected: Vec<Vec<&str>> = expected.iter().map(|r| r.to_vec()).collect();
+        if actual != expected {
+            panic!(
+                "{} differs in columns {cols:?}\n{}\nwhole file:\n{}",
+                self.name,
+                diff(&expected, &actual),
+                self.text
+            );
+        }
+    }
+}
+
+/// A line-by-line comparison: `  ` same, `- ` expected only, `+ ` actual only.
+fn diff(expected: &[Vec<&str>], actual: &[Vec<&str>]) -> String {
+    let mut s = String::from("(- expected, + actual)\n");
+    for i in 0..expected.len().max(actual.len()) {
+        match (expected.get(i), actual.get(i)) {
+            (Some(e), Some(a)) if e == a => {
+                let _ = writeln!(s, "  {}", e.join(" | "));
+            }
+            (e, a) => {
+                if let Some(e) = e {
+                    let _ = writeln!(s, "- {}", e.join(" | "));
+                }
+                if let Some(a) = a {
+                    let _ = writeln!(s, "+ {}", a.join(" | "));
+                }
+            }
+        }
+    }
+    s
+}
+
+/// One row of an output CSV file.
+pub struct Row<'a> {
+    table: &'a Table,
+    index: usize,
+}
+
+impl Row<'_> {
+    #[track_caller]
+    pub fn get(&self, col: &str) -> &str {
+        &self.table.rows[self.index][self.table.col(col)]
+    }
+
+    /// Asserts these columns have these values, listing every mismatch.
+    #[track_caller]
+    pub fn check(&self, expected: &[(&str, &str)]) -> &Self {
+        let mut wrong = String::new();
+        for (col, want) in expected {
+            let got = self.get(col);
+            if got != *want {
+                let _ = writeln!(wrong, "  {col}: expected {want:?}, got {got:?}");
+            }
+        }
+        if !wrong.is_empty() {
+            let row = &self.table.rows[self.index];
+            let whole: Vec<String> = self
+                .table
+                .header
+                .iter()
+                .zip(row)
+                .map(|(h, v)| format!("  {h} = {v:?}"))
+                .collect();
+            panic!(
+                "{} row {} differs:\n{wrong}the row:\n{}\nwhole file:\n{}",
+                self.table.name,
+                self.index + 1,
+                whole.join("\n"),
+                self.table.text
+            );
+        }
+        self
+    }
+}
+
+/// The files of a folder, by name.
+pub fn files_in(dir: &Path) -> BTreeSet<String> {
+    match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// The four files `run` writes.
+pub const OUTPUTS: [&str; 4] = [
+    "backup.csv",
+    "result.csv",
+    "subscription-actions.csv",
+    "summary.json",
+];
+
+/// The usual subscriptions.csv header.
+pub const SUBS: &str = "Organization,Product,Status,Total,Assigned";
+/// The usual users.csv header.
+pub const USERS: &str =
+    "User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses";
+/// The plan.csv header with every column.
+pub const PLAN: &str = "User,From,To,Disable,Organization,Mode";

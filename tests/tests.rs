@@ -1,0 +1,9 @@
+//! Integration tests: every rule of SPEC.md, checked by running the real `replan`
+//! binary on small input folders written by each test, and reading back the files
+//! it writes. One test binary; the modules are grouped by area of SPEC.md.
+
+#[path = "integration/util.rs"]
+mod util;
+
+#[path = "integration/rules.rs"]
+mod rules;
