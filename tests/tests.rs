@@ -5,5 +5,7 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/plan.rs"]
+mod plan;
 #[path = "integration/rules.rs"]
 mod rules;
