@@ -1,7 +1,7 @@
 //! The licenses and disabled plans a user ends with, and what the move frees.
 
 use crate::catalog::Catalog;
-use crate::model::{Held, Mode, PlanRef, ProductId, Products, User};
+use crate::model::{Mode, PlanRef, ProductId, Products, User};
 use crate::services::{DataServices, ServiceSet};
 
 /// What a move does to the license counts and the user's data, kept for every
@@ -24,19 +24,23 @@ pub struct Env<'a> {
     pub services: &'a DataServices,
 }
 
-/// The licenses after: `swap` keeps every license but `From`; `replace-all` keeps
-/// only those from groups (they cannot be removed directly); then `To` is appended
-/// if not already there.
+/// The licenses after: `swap` keeps every license but `From`, then appends `To` if
+/// not already there; `replace-all` gives `To`, plus the licenses from groups (they
+/// cannot be removed directly), as SPEC.md words it.
 pub fn after(user: &User<'_>, from: Option<ProductId>, to: ProductId, mode: Mode) -> Vec<ProductId> {
-    let kept = |h: &&Held| match mode {
-        Mode::Swap => Some(h.product) != from,
-        Mode::ReplaceAll => h.via_group,
-    };
-    let mut after: Vec<ProductId> = user.licenses.iter().filter(kept).map(|h| h.product).collect();
-    if !after.contains(&to) {
-        after.push(to);
+    match mode {
+        Mode::Swap => {
+            let mut after: Vec<ProductId> =
+                user.licenses.iter().filter(|h| Some(h.product) != from).map(|h| h.product).collect();
+            if !after.contains(&to) {
+                after.push(to);
+            }
+            after
+        }
+        Mode::ReplaceAll => std::iter::once(to)
+            .chain(user.licenses.iter().filter(|h| h.via_group && h.product != to).map(|h| h.product))
+            .collect(),
     }
-    after
 }
 
 /// The disabled plans after: the user's, in their order, that a license after still

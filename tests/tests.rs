@@ -7,5 +7,7 @@ mod util;
 
 #[path = "integration/plan.rs"]
 mod plan;
+#[path = "integration/reassign.rs"]
+mod reassign;
 #[path = "integration/rules.rs"]
 mod rules;
