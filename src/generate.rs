@@ -94,7 +94,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     // holders[org][product]: users holding each product, for subscriptions.csv.
     let products = MAIN.len() + 3;
     let mut holders = vec![vec![0u64; products]; orgs as usize];
-    let mut named: Vec<String> = Vec::new();
+    let mut named: Vec<(String, usize)> = Vec::new();
 
     let users_path = out.join("users.csv");
     let mut users = writer(&users_path).map_err(fail(&users_path))?;
@@ -109,6 +109,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
         let upn = format!("{first}.{last}{i}@{sub}{}", domain(org));
         let roll = rng.below(100);
         let mut acc = 0;
+        // The main license decides which plan row fits the user.
         let main = MAIN
             .iter()
             .position(|(_, _, share)| {
@@ -155,7 +156,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
         users.write_all(line.as_bytes()).map_err(fail(&users_path))?;
         // Some users get a row of their own in the plan.
         if !unlicensed && rng.percent(3) {
-            named.push(upn);
+            named.push((upn, main));
         }
     }
     users.flush().map_err(fail(&users_path))?;
@@ -196,14 +197,20 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     let mut plan = writer(&plan_path).map_err(fail(&plan_path))?;
     plan.write_all(b"User,From,To,Disable,Organization,Mode\n").map_err(fail(&plan_path))?;
     // Named rows first: they win over the `*` rows below whatever their position.
-    for (n, upn) in named.iter().enumerate() {
-        let row = match n % 10 {
-            0..=3 => format!("{upn},Microsoft 365 Business Standard,SPE_E3,,,"),
-            4 | 5 => format!("{upn},ENTERPRISEPACK,Microsoft 365 E3,,,replace-all"),
-            6 => format!("{upn},,POWER_BI_PRO,,,"),
-            7 => format!("{upn},O365_BUSINESS_PREMIUM,O365_BUSINESS,,,"),
-            8 => format!("{upn},SPB,SPE_E5,,,"),
-            _ => format!("{upn},O365_BUSINESS_PREMIUM,SPB,MCOSTANDARD,,"),
+    for (n, (upn, main)) in named.iter().enumerate() {
+        let row = match (main, n % 4) {
+            // Now and then a row whose From the user does not hold.
+            _ if n % 50 == 49 => format!("{upn},Office 365 E3,SPE_E3,,,"),
+            (0, 0 | 1) => format!("{upn},Microsoft 365 Business Standard,SPE_E3,,,"),
+            (0, 2) => format!("{upn},O365_BUSINESS_PREMIUM,O365_BUSINESS,,,"),
+            (0, _) => format!("{upn},O365_BUSINESS_PREMIUM,SPB,MCOSTANDARD,,"),
+            (1, 0 | 1) => format!("{upn},,POWER_BI_PRO,,,"),
+            (1, _) => format!("{upn},Microsoft 365 Business Basic,SPB,,,"),
+            (2, 0) => format!("{upn},SPB,SPE_E5,,,"),
+            (2, _) => format!("{upn},SPB,SPE_E3,,,"),
+            (3, _) => format!("{upn},ENTERPRISEPACK,Microsoft 365 E3,,,replace-all"),
+            (4, _) => format!("{upn},SPE_E3,ENTERPRISEPACK,,,"),
+            _ => format!("{upn},O365_BUSINESS,O365_BUSINESS_PREMIUM,,,"),
         };
         writeln!(plan, "{row}").map_err(fail(&plan_path))?;
     }
@@ -214,7 +221,9 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     for org in 0..orgs {
         writeln!(
             plan,
-            "*,Microsoft 365 Business Standard,SPB,YAMMER_ENTERPRISE,{},",
+            "*,Microsoft 365 Business Standard,SPB,{},{},",
+            // Some organizations switch Viva Engage off: a downgrade for its users.
+            if org % 5 == 4 { "YAMMER_ENTERPRISE" } else { "" },
             domain(org)
         )
         .map_err(fail(&plan_path))?;

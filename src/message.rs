@@ -57,7 +57,7 @@ pub fn message(p: &Processed, i: usize) -> String {
                     Code::UserNotFound => format!("{} is not in users.csv", user_text(row)),
                     Code::OrganizationUnknown => format!(
                         "no organization owns the domain of {}: add it to domains.csv",
-                        user.map_or("", |u| u.upn)
+                        entry.user.map_or("", |u| tenant.users.upn(u))
                     ),
                     Code::UnknownProduct => {
                         let texts = sides(p, row, org, |r| r == Resolved::Unknown || matches!(r, Resolved::Product(x) if tenant.products.as_sku(x).is_none()));

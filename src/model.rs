@@ -257,11 +257,10 @@ impl PlanRef {
     }
 }
 
-/// One user of users.csv, as a view into [`Users`].
+/// One user of users.csv, as a view into [`Users`]. The principal name is not
+/// in the view: the rules never read it ([`Users::upn`] gives it).
 #[derive(Clone, Copy, Debug)]
 pub struct User<'a> {
-    /// As spelled in users.csv.
-    pub upn: &'a str,
     pub org: Option<OrgId>,
     /// Every license, those from groups included, in the order of the export.
     pub licenses: &'a [Held],
@@ -322,9 +321,9 @@ impl Users {
 
     /// Adds a user; refuses (returning the earlier user) a principal name already
     /// listed, ignoring case.
-    pub fn add(&mut self, user: User<'_>) -> Result<(), u32> {
-        let hash = upn_hash(user.upn);
-        if let Some(&earlier) = self.index.find(hash, |&i| same_upn(self.upn(i), user.upn)) {
+    pub fn add(&mut self, upn: &str, user: User<'_>) -> Result<(), u32> {
+        let hash = upn_hash(upn);
+        if let Some(&earlier) = self.index.find(hash, |&i| same_upn(self.upn(i), upn)) {
             return Err(earlier);
         }
         let next = self.len() as u32;
@@ -338,7 +337,7 @@ impl Users {
             let start = if i == 0 { 0 } else { upn_ends[i as usize - 1] };
             upn_hash(&upns[start..upn_ends[i as usize]])
         });
-        self.upns.push_str(user.upn);
+        self.upns.push_str(upn);
         self.upn_ends.push(self.upns.len());
         self.orgs.push(user.org.map_or(NO_ORG, |o| o.0));
         self.held.extend_from_slice(user.licenses);
@@ -351,7 +350,8 @@ impl Users {
         Ok(())
     }
 
-    fn upn(&self, i: u32) -> &str {
+    /// The principal name of user `i`, as spelled in users.csv.
+    pub fn upn(&self, i: u32) -> &str {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.upn_ends[i - 1] };
         &self.upns[start..self.upn_ends[i]]
@@ -363,7 +363,6 @@ impl Users {
         let range = |ends: &[u32]| (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize;
         let org = self.orgs[i];
         User {
-            upn: self.upn(i as u32),
             org: (org != NO_ORG).then_some(OrgId(org)),
             licenses: &self.held[range(&self.held_ends)],
             disabled: &self.disabled[range(&self.disabled_ends)],

@@ -69,11 +69,16 @@ fn stage(
         path: path.clone(),
         source,
     };
-    let file = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(out)
-        .map_err(fail)?;
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Outputs are ordinary files (the umask applies), not a temporary file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let file = builder.tempfile_in(out).map_err(fail)?;
     let mut w = io::BufWriter::with_capacity(1 << 16, file.as_file());
     write(&mut w).map_err(fail)?;
     w.flush().map_err(fail)?;
@@ -175,7 +180,7 @@ fn head(p: &Processed, i: usize) -> Head<'_> {
     let name = |product| tenant.products.name(&p.catalog, product);
     Head {
         user: match (entry.user, &row.target) {
-            (Some(u), _) => tenant.users.get(u).upn,
+            (Some(u), _) => tenant.users.upn(u),
             (None, Target::Named(n)) => n,
             (None, Target::Holders { .. }) => "",
         },

@@ -104,9 +104,17 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     Some(org) => &by_org[org.0 as usize],
                     None => &all,
                 };
+                // `From` resolves once per organization, not once per user.
+                let mut from_of_org: Vec<Option<Resolved>> = vec![None; tenant.orgs.len() + 1];
                 for &u in scoped {
                     let (user, u) = (users.get(u), u as usize);
-                    if !holds_from(tenant, row, unknown_from, &user) {
+                    let slot = user.org.map_or(tenant.orgs.len(), |o| o.0 as usize);
+                    let from = *from_of_org[slot].get_or_insert_with(|| {
+                        row.from_lookup
+                            .as_ref()
+                            .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, user.org))
+                    });
+                    if !holds_from(row, from, unknown_from, &user) {
                         continue;
                     }
                     matched = true;
@@ -137,12 +145,12 @@ pub fn expand(tenant: &Tenant) -> Expansion {
 /// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
 /// resolve for the user's organization still matches a user holding one of its
 /// candidates, or the same text: stage 3 then reports it instead of hiding it.
-fn holds_from(tenant: &Tenant, row: &PlanRow, unknown_from: Option<ProductId>, user: &User<'_>) -> bool {
+fn holds_from(row: &PlanRow, from: Resolved, unknown_from: Option<ProductId>, user: &User<'_>) -> bool {
     let Some(lookup) = &row.from_lookup else {
         return false;
     };
     let held = |p: ProductId| user.holds(p).is_some();
-    match tenant.pools.resolve(lookup, user.org) {
+    match from {
         Resolved::Product(p) => held(p),
         Resolved::Ambiguous | Resolved::Unknown => {
             let candidate = match lookup {

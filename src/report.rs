@@ -154,20 +154,18 @@ pub fn findings(p: &Processed) -> String {
         summary.planned, summary.status.reassigned, summary.status.unchanged, summary.status.error
     );
     for code in Code::ALL {
-        let users: Vec<&str> = p
+        let mut carriers = p
             .expansion
             .entries
             .iter()
             .zip(&p.verdicts)
-            .filter(|(_, v)| v.codes().contains(code))
-            .map(|(e, _)| user_text(p, e))
-            .collect();
-        if users.is_empty() {
+            .filter(|(_, v)| v.codes().contains(code));
+        let shown: Vec<&str> = carriers.by_ref().take(EXAMPLES).map(|(e, _)| user_text(p, e)).collect();
+        if shown.is_empty() {
             continue;
         }
-        let shown = users.iter().take(EXAMPLES).copied().collect::<Vec<_>>().join(", ");
-        let more = users.len().saturating_sub(EXAMPLES);
-        let _ = write!(s, "{code}: {} ({shown}", users.len());
+        let more = carriers.count();
+        let _ = write!(s, "{code}: {} ({}", shown.len() + more, shown.join(", "));
         if more > 0 {
             let _ = write!(s, ", and {more} more");
         }
@@ -192,7 +190,7 @@ pub fn findings(p: &Processed) -> String {
 
 fn user_text<'a>(p: &'a Processed, entry: &'a crate::plan::Entry) -> &'a str {
     match (entry.user, &p.tenant.plan[entry.row].target) {
-        (Some(u), _) => p.tenant.users.get(u).upn,
+        (Some(u), _) => p.tenant.users.upn(u),
         (None, Target::Named(name)) => name,
         (None, Target::Holders { .. }) => "*",
     }
