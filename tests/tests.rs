@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/counting.rs"]
+mod counting;
 #[path = "integration/plan.rs"]
 mod plan;
 #[path = "integration/reassign.rs"]

@@ -5,8 +5,10 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -100,11 +102,10 @@ impl Case {
     /// Runs the binary with exactly these arguments, in the test's folder, and reads
     /// back whatever it wrote into `out/`.
     pub fn exec(&self, args: &[&str]) -> Outcome {
-        let output = Command::new(REPLAN)
-            .args(args)
-            .current_dir(self.root())
-            .output()
-            .expect("cannot start the replan binary");
+        let output = run_with_timeout(
+            Command::new(REPLAN).args(args).current_dir(self.root()),
+            args,
+        );
         let out = self.out();
         let read = |name: &str| fs::read_to_string(out.join(name)).ok();
         Outcome {
@@ -118,6 +119,47 @@ impl Case {
             backup: read("backup.csv").map(|t| Table::parse("backup.csv", t)),
             summary: read("summary.json"),
         }
+    }
+}
+
+/// How long one run may take before the test fails (a hang must not stall the suite).
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn run_with_timeout(command: &mut Command, args: &[&str]) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start the replan binary");
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stdout.read_to_end(&mut buf).map(|_| buf)
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        stderr.read_to_end(&mut buf).map(|_| buf)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "replan {} did not finish within {TIMEOUT:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap().unwrap(),
+        stderr: err.join().unwrap().unwrap(),
     }
 }
 
@@ -399,3 +441,189 @@ pub const USERS: &str =
     "User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses";
 /// The plan.csv header with every column.
 pub const PLAN: &str = "User,From,To,Disable,Organization,Mode";
+
+/// Asserts that every figure of subscription-actions.csv, backup.csv and
+/// summary.json agrees with result.csv.
+#[track_caller]
+pub fn assert_consistent(out: &Outcome) {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    let result = out.result();
+    let summary = out.summary();
+    let (user, org, from, to, status, codes, before, after) = (
+        result.col("user"),
+        result.col("organization"),
+        result.col("from"),
+        result.col("to"),
+        result.col("status"),
+        result.col("codes"),
+        result.col("licenses_before"),
+        result.col("licenses_after"),
+    );
+    let count = |v: &Value| v.as_u64().unwrap_or(0);
+    assert_eq!(
+        count(&summary["planned"]),
+        result.len() as u64,
+        "summary planned vs result.csv rows"
+    );
+    let mut statuses: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    let mut code_counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in &result.rows {
+        *statuses
+            .entry(row[org].as_str())
+            .or_default()
+            .entry(row[status].as_str())
+            .or_default() += 1;
+        *statuses
+            .entry("\0all")
+            .or_default()
+            .entry(row[status].as_str())
+            .or_default() += 1;
+        for code in row[codes].split(';').filter(|c| !c.is_empty()) {
+            *code_counts.entry(code).or_default() += 1;
+        }
+    }
+    for s in ["reassigned", "unchanged", "error"] {
+        let all = statuses
+            .get("\0all")
+            .and_then(|m| m.get(s))
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(count(&summary["status"][s]), all, "summary status {s}");
+    }
+    let summary_codes: BTreeMap<&str, u64> = summary["codes"]
+        .as_object()
+        .expect("summary codes is an object")
+        .iter()
+        .map(|(k, v)| (k.as_str(), count(v)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        summary_codes, code_counts,
+        "summary codes vs result.csv codes"
+    );
+    let organizations = summary["organizations"]
+        .as_object()
+        .expect("organizations is an object");
+    let listed: BTreeSet<&str> = statuses.keys().copied().filter(|k| *k != "\0all").collect();
+    assert_eq!(
+        organizations
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        listed,
+        "summary organizations"
+    );
+    for (name, counts) in organizations {
+        for s in ["reassigned", "unchanged", "error"] {
+            let n = statuses[name.as_str()].get(s).copied().unwrap_or(0);
+            assert_eq!(count(&counts[s]), n, "summary organizations[{name:?}].{s}");
+        }
+    }
+    let actions = out.actions();
+    for kind in [
+        "buy-licenses",
+        "cancel-subscription",
+        "remove-licenses",
+        "keep",
+    ] {
+        let n = actions
+            .column("action")
+            .iter()
+            .filter(|a| **a == kind)
+            .count() as u64;
+        assert_eq!(
+            count(&summary["actions"][kind]),
+            n,
+            "summary actions {kind}"
+        );
+    }
+    let has = |licenses: &str, product: &str| licenses.split('+').any(|l| l == product);
+    let number = |row: &[String], col: &str| -> i64 {
+        row[actions.col(col)]
+            .parse()
+            .unwrap_or_else(|_| panic!("{col} is not a number: {row:?}"))
+    };
+    for row in &actions.rows {
+        let (o, p) = (
+            &row[actions.col("organization")],
+            &row[actions.col("product")],
+        );
+        let mine = || result.rows.iter().filter(|r| &r[org] == o);
+        let reassigned = || mine().filter(|r| r[status] == "reassigned");
+        let freed = reassigned()
+            .filter(|r| has(&r[before], p) && !has(&r[after], p))
+            .count() as i64;
+        let moved = reassigned()
+            .filter(|r| !has(&r[before], p) && has(&r[after], p))
+            .count() as i64;
+        let blocked = mine()
+            .filter(|r| &r[to] == p && r[codes].split(';').any(|c| c == "not-enough-licenses"))
+            .count();
+        let (total, assigned_before, assigned_after) = (
+            number(row, "total"),
+            number(row, "assigned_before"),
+            number(row, "assigned_after"),
+        );
+        let (remove, buy) = (
+            number(row, "licenses_to_remove"),
+            number(row, "licenses_to_buy"),
+        );
+        let what = format!("pool {o} {p}: {row:?}\n{}\n{}", actions.text, result.text);
+        assert_eq!(
+            assigned_after,
+            (assigned_before - freed + moved).max(0),
+            "assigned_after = before - freed + moved in; {what}"
+        );
+        match row[actions.col("action")].as_str() {
+            "buy-licenses" => assert!(buy > 0 && remove == 0 && blocked > 0, "{what}"),
+            "cancel-subscription" => {
+                assert!(
+                    assigned_after == 0 && remove == total && buy == 0 && freed > 0 && blocked == 0,
+                    "{what}"
+                )
+            }
+            "remove-licenses" => {
+                assert!(
+                    remove == total - assigned_after && remove > 0 && buy == 0 && blocked == 0,
+                    "{what}"
+                )
+            }
+            "keep" => assert!(remove == 0 && buy == 0 && blocked == 0, "{what}"),
+            other => panic!("unknown action {other}: {what}"),
+        }
+    }
+    let downgraded: Vec<Vec<&str>> = result
+        .rows
+        .iter()
+        .filter(|r| {
+            r[codes]
+                .split(';')
+                .any(|c| c == "downgrade-backup-required")
+        })
+        .map(|r| {
+            vec![
+                r[user].as_str(),
+                r[org].as_str(),
+                r[from].as_str(),
+                r[to].as_str(),
+            ]
+        })
+        .collect();
+    let backup = out.backup();
+    let listed: Vec<Vec<&str>> = backup
+        .rows
+        .iter()
+        .map(|r| {
+            ["user", "organization", "from", "to"]
+                .iter()
+                .map(|c| r[backup.col(c)].as_str())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        listed, downgraded,
+        "backup.csv lists the downgrade-backup-required rows, in result order"
+    );
+}
