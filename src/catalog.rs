@@ -254,7 +254,14 @@ mod tests {
     fn tenant_prefix_is_tried_after_the_whole_text() {
         let c = catalog();
         assert_eq!(part(&c, "contoso:SPB"), "SPB");
-        assert_eq!(part(&c, "Dynamics 365 Talent: Attract"), c.sku(match c.lookup("Dynamics 365 Talent: Attract") { Lookup::Sku(s) => s, _ => unreachable!() }).part);
+        assert_eq!(
+            part(&c, "Dynamics 365 Talent: Attract"),
+            c.sku(match c.lookup("Dynamics 365 Talent: Attract") {
+                Lookup::Sku(s) => s,
+                _ => unreachable!(),
+            })
+            .part
+        );
         assert_eq!(c.lookup("contoso:NOPE"), Lookup::Unknown);
     }
 
@@ -266,14 +273,20 @@ mod tests {
         };
         let mut parts: Vec<_> = skus.iter().map(|&s| c.sku(s).part.as_str()).collect();
         parts.sort();
-        assert_eq!(parts, ["O365_BUSINESS_ESSENTIALS", "SMB_BUSINESS_ESSENTIALS"]);
+        assert_eq!(
+            parts,
+            ["O365_BUSINESS_ESSENTIALS", "SMB_BUSINESS_ESSENTIALS"]
+        );
     }
 
     #[test]
     fn cells_are_trimmed_including_non_breaking_spaces() {
         let c = catalog();
         assert_eq!(part(&c, "MCOCAP_FACULTY"), "MCOCAP_FACULTY");
-        assert_eq!(part(&c, "AAD_PREMIUM_USGOV_GCCHIGH"), "AAD_PREMIUM_USGOV_GCCHIGH");
+        assert_eq!(
+            part(&c, "AAD_PREMIUM_USGOV_GCCHIGH"),
+            "AAD_PREMIUM_USGOV_GCCHIGH"
+        );
     }
 
     #[test]
@@ -285,7 +298,9 @@ mod tests {
         assert_eq!(by_id, by_name);
         let deskless = c.plan("deskless").unwrap();
         assert_eq!(c.plan("DESKLESS"), Some(deskless));
-        let Lookup::Sku(spb) = c.lookup("SPB") else { unreachable!() };
+        let Lookup::Sku(spb) = c.lookup("SPB") else {
+            unreachable!()
+        };
         assert!(c.contains(spb, by_name));
     }
 }

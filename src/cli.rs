@@ -106,7 +106,8 @@ struct InputArgs {
 
 impl InputArgs {
     fn settings(&self) -> Settings {
-        let pick = |flag: &Option<PathBuf>, name| flag.clone().unwrap_or_else(|| self.dir.join(name));
+        let pick =
+            |flag: &Option<PathBuf>, name| flag.clone().unwrap_or_else(|| self.dir.join(name));
         let default_domains = self.dir.join("domains.csv");
         Settings {
             inputs: InputPaths {
@@ -175,7 +176,9 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
 
 fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {
     let out = if json {
-        serde_json::to_string_pretty(summary).map(|s| s + "\n").unwrap_or_default()
+        serde_json::to_string_pretty(summary)
+            .map(|s| s + "\n")
+            .unwrap_or_default()
     } else {
         text()
     };

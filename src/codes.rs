@@ -131,10 +131,17 @@ mod tests {
 
     #[test]
     fn joins_in_table_order_whatever_the_insertion_order() {
-        let set: CodeSet = [Code::SignInBlocked, Code::DowngradeBackupRequired, Code::SourceInactive]
-            .into_iter()
-            .collect();
-        assert_eq!(set.join(), "downgrade-backup-required;source-inactive;sign-in-blocked");
+        let set: CodeSet = [
+            Code::SignInBlocked,
+            Code::DowngradeBackupRequired,
+            Code::SourceInactive,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            set.join(),
+            "downgrade-backup-required;source-inactive;sign-in-blocked"
+        );
     }
 
     #[test]

@@ -31,7 +31,12 @@ impl Tally {
 
 /// Blocks the moves that pools cannot take (`not-enough-licenses`) and tallies every
 /// pool. `verdicts` are in plan order, one per entry.
-pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allow_partial: bool) -> Vec<Tally> {
+pub fn settle(
+    tenant: &Tenant,
+    entries: &[Entry],
+    verdicts: &mut [Verdict],
+    allow_partial: bool,
+) -> Vec<Tally> {
     let pools = &tenant.pools;
     let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.org(u));
     let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
@@ -44,8 +49,14 @@ pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allo
         .filter_map(|(i, v)| {
             let change = v.moved.as_ref()?;
             let org = org_of(i);
-            let into = v.to.filter(|_| change.moves_in).and_then(|to| pool_of(org, to));
-            let frees = change.freed.iter().filter_map(|&p| pool_of(org, p)).collect();
+            let into =
+                v.to.filter(|_| change.moves_in)
+                    .and_then(|to| pool_of(org, to));
+            let frees = change
+                .freed
+                .iter()
+                .filter_map(|&p| pool_of(org, p))
+                .collect();
             Some((i, into, frees))
         })
         .collect();
@@ -64,11 +75,17 @@ pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allo
         let mut blocked_any = false;
         for (p, wanting) in movers.iter().enumerate() {
             let pool = &pools.list[p];
-            let available = i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
-            if wanting.len() as i128 <= available {
+            let available =
+                i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
+            // An over-assigned pool that nobody moves into blocks nobody.
+            if wanting.is_empty() || wanting.len() as i128 <= available {
                 continue;
             }
-            let keep = if allow_partial { available.max(0) as usize } else { 0 };
+            let keep = if allow_partial {
+                available.max(0) as usize
+            } else {
+                0
+            };
             for &m in &wanting[keep..] {
                 open[m] = false;
                 tallies[p].blocked += 1;
@@ -91,7 +108,9 @@ pub fn settle(tenant: &Tenant, entries: &[Entry], verdicts: &mut [Verdict], allo
         }
     }
     for (i, verdict) in verdicts.iter().enumerate() {
-        let Some(change) = &verdict.moved else { continue };
+        let Some(change) = &verdict.moved else {
+            continue;
+        };
         let org = org_of(i);
         let touched = verdict.from.iter().chain(&verdict.to).chain(&change.freed);
         for p in touched.filter_map(|&p| pool_of(org, p)) {
@@ -196,7 +215,8 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
             "every user left this subscription ({} left): cancel it",
             users(i128::from(t.freed))
         );
-    } else if (t.freed > 0 || t.moved_in > 0) && t.wanted_errors == 0 && pool.total > assigned_after {
+    } else if (t.freed > 0 || t.moved_in > 0) && t.wanted_errors == 0 && pool.total > assigned_after
+    {
         action.kind = ActionKind::RemoveLicenses;
         action.to_remove = pool.total - assigned_after;
         action.reason = format!(

@@ -48,8 +48,16 @@ impl Rng {
 /// The products in the mix: SKU part number, display name (as the admin center's
 /// user export writes it), and the share of users whose main license it is.
 const MAIN: [(&str, &str, u64); 6] = [
-    ("O365_BUSINESS_PREMIUM", "Microsoft 365 Business Standard", 45),
-    ("O365_BUSINESS_ESSENTIALS", "Microsoft 365 Business Basic", 20),
+    (
+        "O365_BUSINESS_PREMIUM",
+        "Microsoft 365 Business Standard",
+        45,
+    ),
+    (
+        "O365_BUSINESS_ESSENTIALS",
+        "Microsoft 365 Business Basic",
+        20,
+    ),
     ("SPB", "Microsoft 365 Business Premium", 12),
     ("ENTERPRISEPACK", "Office 365 E3", 12),
     ("SPE_E3", "Microsoft 365 E3", 6),
@@ -60,19 +68,58 @@ const POWER_BI: (&str, &str) = ("POWER_BI_PRO", "Power BI Pro");
 const EMS: (&str, &str) = ("EMSPREMIUM", "Enterprise Mobility + Security E5");
 
 const COMPANIES: [&str; 12] = [
-    "contoso", "fabrikam", "northwind", "tailspintoys", "wingtiptoys", "adventure-works",
-    "litwareinc", "proseware", "woodgrove", "alpineskihouse", "blueyonder", "coho",
+    "contoso",
+    "fabrikam",
+    "northwind",
+    "tailspintoys",
+    "wingtiptoys",
+    "adventure-works",
+    "litwareinc",
+    "proseware",
+    "woodgrove",
+    "alpineskihouse",
+    "blueyonder",
+    "coho",
 ];
 const FIRST: [&str; 16] = [
-    "adele", "alex", "diego", "grady", "henrietta", "isaiah", "johanna", "joni", "lee",
-    "lidia", "lynne", "megan", "miriam", "nestor", "patti", "pradeep",
+    "adele",
+    "alex",
+    "diego",
+    "grady",
+    "henrietta",
+    "isaiah",
+    "johanna",
+    "joni",
+    "lee",
+    "lidia",
+    "lynne",
+    "megan",
+    "miriam",
+    "nestor",
+    "patti",
+    "pradeep",
 ];
 const LAST: [&str; 12] = [
-    "vance", "wilber", "siciliani", "archie", "mueller", "langer", "lauer", "sherman",
-    "gu", "holloway", "robinson", "bowen",
+    "vance",
+    "wilber",
+    "siciliani",
+    "archie",
+    "mueller",
+    "langer",
+    "lauer",
+    "sherman",
+    "gu",
+    "holloway",
+    "robinson",
+    "bowen",
 ];
 const COUNTRIES: [&str; 8] = ["US", "GB", "FR", "DE", "NL", "ES", "CA", "AU"];
-const DISABLED: [&str; 4] = ["YAMMER_ENTERPRISE", "SWAY", "FORMS_PLAN_E1", "YAMMER_ENTERPRISE;SWAY"];
+const DISABLED: [&str; 4] = [
+    "YAMMER_ENTERPRISE",
+    "SWAY",
+    "FORMS_PLAN_E1",
+    "YAMMER_ENTERPRISE;SWAY",
+];
 
 fn domain(org: u32) -> String {
     let company = COMPANIES[org as usize % COMPANIES.len()];
@@ -136,14 +183,22 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
         }
         let names: Vec<&str> = licenses.iter().map(|&l| display(l)).collect();
         line.clear();
-        line.push_str(&format!("{} {},{upn},", capitalize(first), capitalize(last)));
+        line.push_str(&format!(
+            "{} {},{upn},",
+            capitalize(first),
+            capitalize(last)
+        ));
         if !rng.percent(2) {
             line.push_str(*rng.pick(&COUNTRIES));
         }
         line.push(',');
         line.push_str(if rng.percent(2) { "True" } else { "False" });
         line.push(',');
-        line.push_str(&if unlicensed { "Unlicensed".to_string() } else { names.join("+") });
+        line.push_str(&if unlicensed {
+            "Unlicensed".to_string()
+        } else {
+            names.join("+")
+        });
         line.push(',');
         if rng.percent(5) {
             line.push_str(&format!("\"{}\"", rng.pick(&DISABLED)));
@@ -153,7 +208,9 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             line.push_str(POWER_BI.1);
         }
         line.push('\n');
-        users.write_all(line.as_bytes()).map_err(fail(&users_path))?;
+        users
+            .write_all(line.as_bytes())
+            .map_err(fail(&users_path))?;
         // Some users get a row of their own in the plan.
         if !unlicensed && rng.percent(3) {
             named.push((upn, main));
@@ -173,19 +230,30 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             // most organizations, a few short of it in some.
             let total = if l == 2 {
                 let movers = held[0];
-                if org % 7 == 3 { count + movers * 9 / 10 } else { count + movers + spare }
+                if org % 7 == 3 {
+                    count + movers * 9 / 10
+                } else {
+                    count + movers + spare
+                }
             } else {
                 count + spare
             };
-            let status = if l == 4 && org % 11 == 5 { "Warning" } else { "Active" };
-            writeln!(subs, "{},{},{status},{total},{count}", domain(org), part(l)).map_err(fail(&subs_path))?;
+            let status = if l == 4 && org % 11 == 5 {
+                "Warning"
+            } else {
+                "Active"
+            };
+            writeln!(subs, "{},{},{status},{total},{count}", domain(org), part(l))
+                .map_err(fail(&subs_path))?;
         }
     }
     subs.flush().map_err(fail(&subs_path))?;
 
     let domains_path = out.join("domains.csv");
     let mut domains = writer(&domains_path).map_err(fail(&domains_path))?;
-    domains.write_all(b"Organization,Domain\n").map_err(fail(&domains_path))?;
+    domains
+        .write_all(b"Organization,Domain\n")
+        .map_err(fail(&domains_path))?;
     for org in 0..orgs {
         let d = domain(org);
         let tenant = d.trim_end_matches(".com").replace('-', "");
@@ -195,7 +263,8 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
 
     let plan_path = out.join("plan.csv");
     let mut plan = writer(&plan_path).map_err(fail(&plan_path))?;
-    plan.write_all(b"User,From,To,Disable,Organization,Mode\n").map_err(fail(&plan_path))?;
+    plan.write_all(b"User,From,To,Disable,Organization,Mode\n")
+        .map_err(fail(&plan_path))?;
     // Named rows first: they win over the `*` rows below whatever their position.
     for (n, (upn, main)) in named.iter().enumerate() {
         let row = match (main, n % 4) {
@@ -215,27 +284,42 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
         writeln!(plan, "{row}").map_err(fail(&plan_path))?;
     }
     for missing in 0..(spec.users / 10_000).max(1) {
-        writeln!(plan, "former.employee{missing}@{},O365_BUSINESS_PREMIUM,SPB,,,", domain(0))
-            .map_err(fail(&plan_path))?;
+        writeln!(
+            plan,
+            "former.employee{missing}@{},O365_BUSINESS_PREMIUM,SPB,,,",
+            domain(0)
+        )
+        .map_err(fail(&plan_path))?;
     }
     for org in 0..orgs {
         writeln!(
             plan,
             "*,Microsoft 365 Business Standard,SPB,{},{},",
             // Some organizations switch Viva Engage off: a downgrade for its users.
-            if org % 5 == 4 { "YAMMER_ENTERPRISE" } else { "" },
+            if org % 5 == 4 {
+                "YAMMER_ENTERPRISE"
+            } else {
+                ""
+            },
             domain(org)
         )
         .map_err(fail(&plan_path))?;
     }
-    writeln!(plan, "*,Microsoft 365 Business Basic,O365_BUSINESS_PREMIUM,,,").map_err(fail(&plan_path))?;
+    writeln!(
+        plan,
+        "*,Microsoft 365 Business Basic,O365_BUSINESS_PREMIUM,,,"
+    )
+    .map_err(fail(&plan_path))?;
     writeln!(plan, "*,EXCHANGESTANDARD,O365_BUSINESS_ESSENTIALS,,,").map_err(fail(&plan_path))?;
     plan.flush().map_err(fail(&plan_path))?;
     Ok(())
 }
 
 fn writer(path: &Path) -> io::Result<io::BufWriter<fs::File>> {
-    Ok(io::BufWriter::with_capacity(1 << 16, fs::File::create(path)?))
+    Ok(io::BufWriter::with_capacity(
+        1 << 16,
+        fs::File::create(path)?,
+    ))
 }
 
 fn display(l: usize) -> &'static str {

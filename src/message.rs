@@ -31,9 +31,9 @@ pub fn message(p: &Processed, i: usize) -> String {
                         "back up the user's data first: the move loses {}",
                         lost(verdict)
                     ),
-                    Code::SourceInactive => format!(
-                        "the {from} subscription of {org_name} is not listed or not active"
-                    ),
+                    Code::SourceInactive => {
+                        format!("the {from} subscription of {org_name} is not listed or not active")
+                    }
                     _ => "sign-in is blocked for this user".to_string(),
                 });
             }
@@ -171,7 +171,9 @@ fn sides<'a>(
     ];
     for (lookup, text) in sides {
         if let Some(lookup) = lookup {
-            if bad(p.tenant.pools.resolve(lookup, org)) && !texts.iter().any(|t| key(t) == key(text)) {
+            if bad(p.tenant.pools.resolve(lookup, org))
+                && !texts.iter().any(|t| key(t) == key(text))
+            {
                 texts.push(text);
             }
         }

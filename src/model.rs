@@ -172,7 +172,15 @@ pub struct Pools {
 impl Pools {
     /// Adds a subscription row: rows of one organization and product add up, and
     /// the pool is active if any row is.
-    pub fn add(&mut self, org: OrgId, product: ProductId, total: u64, assigned: u64, status: &str, active: bool) {
+    pub fn add(
+        &mut self,
+        org: OrgId,
+        product: ProductId,
+        total: u64,
+        assigned: u64,
+        status: &str,
+        active: bool,
+    ) {
         let i = *self.index.entry((org, product)).or_insert_with(|| {
             self.by_product.entry(product).or_default().push(org);
             self.list.push(Pool {
@@ -345,7 +353,11 @@ impl Users {
         self.disabled.extend_from_slice(user.disabled);
         self.disabled_ends.push(self.disabled.len() as u32);
         self.flags.push(
-            if user.usage_location { USAGE_LOCATION } else { 0 } | if user.blocked { BLOCKED } else { 0 },
+            if user.usage_location {
+                USAGE_LOCATION
+            } else {
+                0
+            } | if user.blocked { BLOCKED } else { 0 },
         );
         Ok(())
     }
@@ -360,7 +372,8 @@ impl Users {
     /// User `i`, in users.csv order.
     pub fn get(&self, i: u32) -> User<'_> {
         let i = i as usize;
-        let range = |ends: &[u32]| (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize;
+        let range =
+            |ends: &[u32]| (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize;
         let org = self.orgs[i];
         User {
             org: (org != NO_ORG).then_some(OrgId(org)),
@@ -432,7 +445,9 @@ pub enum Mode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     /// `*`: every holder of `From`, in an organization if given.
-    Holders { organization: Option<String> },
+    Holders {
+        organization: Option<String>,
+    },
     Named(String),
 }
 

@@ -14,8 +14,8 @@ use crate::codes::Code;
 use crate::error::Error;
 use crate::message::message;
 use crate::model::Target;
-use crate::reassign;
 use crate::progress::Progress;
+use crate::reassign;
 use crate::report::Summary;
 use crate::rules::Status;
 use crate::run::Processed;
@@ -32,7 +32,12 @@ const CHUNK: usize = 4096;
 const BATCH: usize = 16;
 
 /// Writes every output into `out`, replacing earlier outputs of the same names.
-pub fn write_all(out: &Path, p: &Processed, summary: &Summary, progress: &Progress) -> Result<(), Error> {
+pub fn write_all(
+    out: &Path,
+    p: &Processed,
+    summary: &Summary,
+    progress: &Progress,
+) -> Result<(), Error> {
     let fail = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Output { path, source }
@@ -97,7 +102,10 @@ pub fn escape(cell: &str) -> Cow<'_, str> {
 }
 
 fn needs_escape(cell: &str) -> bool {
-    matches!(cell.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+    matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
 }
 
 fn csv_writer<W: Write>(w: W) -> csv::Writer<W> {
@@ -136,8 +144,16 @@ fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar)
     row(
         &mut header,
         &[
-            "user", "organization", "from", "to", "status", "codes", "licenses_before",
-            "licenses_after", "disabled_plans", "message",
+            "user",
+            "organization",
+            "from",
+            "to",
+            "status",
+            "codes",
+            "licenses_before",
+            "licenses_after",
+            "disabled_plans",
+            "message",
         ],
     )?;
     header.flush()?;
@@ -204,7 +220,12 @@ fn join_into<'a>(buf: &mut String, items: impl IntoIterator<Item = &'a str>, sep
     }
 }
 
-fn result_row<W: Write>(w: &mut csv::Writer<W>, p: &Processed, i: usize, buf: &mut String) -> io::Result<()> {
+fn result_row<W: Write>(
+    w: &mut csv::Writer<W>,
+    p: &Processed,
+    i: usize,
+    buf: &mut String,
+) -> io::Result<()> {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let catalog = &p.catalog;
@@ -230,7 +251,8 @@ fn result_row<W: Write>(w: &mut csv::Writer<W>, p: &Processed, i: usize, buf: &m
             let after = reassign::after(&user, verdict.from, to, row.mode);
             join_into(buf, after.iter().map(|&p| name(p)), '+');
             cell(w, buf)?;
-            let disabled = reassign::disabled_after(catalog, &tenant.products, &user, &after, &row.disable);
+            let disabled =
+                reassign::disabled_after(catalog, &tenant.products, &user, &after, &row.disable);
             join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
         }
         _ => {
@@ -249,8 +271,15 @@ fn write_actions(w: &mut impl Write, p: &Processed) -> io::Result<()> {
     row(
         &mut out,
         &[
-            "organization", "product", "action", "total", "assigned_before", "assigned_after",
-            "licenses_to_remove", "licenses_to_buy", "reason",
+            "organization",
+            "product",
+            "action",
+            "total",
+            "assigned_before",
+            "assigned_after",
+            "licenses_to_remove",
+            "licenses_to_buy",
+            "reason",
         ],
     )?;
     for action in &p.actions {
@@ -275,13 +304,20 @@ fn write_actions(w: &mut impl Write, p: &Processed) -> io::Result<()> {
 
 fn write_backup(w: &mut impl Write, p: &Processed) -> io::Result<()> {
     let mut out = csv_writer(w);
-    row(&mut out, &["user", "organization", "from", "to", "services"])?;
+    row(
+        &mut out,
+        &["user", "organization", "from", "to", "services"],
+    )?;
     for (i, verdict) in p.verdicts.iter().enumerate() {
         if !verdict.codes().contains(Code::DowngradeBackupRequired) {
             continue;
         }
         let h = head(p, i);
-        let services = verdict.moved.as_ref().map(|m| m.lost.join()).unwrap_or_default();
+        let services = verdict
+            .moved
+            .as_ref()
+            .map(|m| m.lost.join())
+            .unwrap_or_default();
         row(&mut out, &[h.user, h.organization, h.from, h.to, &services])?;
     }
     out.flush()

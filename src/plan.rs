@@ -66,7 +66,9 @@ pub fn expand(tenant: &Tenant) -> Expansion {
             Target::Named(name) => {
                 let user = users.find(name);
                 let existing = match user {
-                    Some(u) => Some(entry_of[u as usize]).filter(|&e| e != NO_ENTRY).map(|e| e as usize),
+                    Some(u) => Some(entry_of[u as usize])
+                        .filter(|&e| e != NO_ENTRY)
+                        .map(|e| e as usize),
                     None => missing.get(&name.to_lowercase()).copied(),
                 };
                 let org = user.and_then(|u| users.org(u));
@@ -98,7 +100,10 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     },
                     None => None,
                 };
-                let unknown_from = row.from.as_deref().and_then(|f| tenant.products.find_other(f));
+                let unknown_from = row
+                    .from
+                    .as_deref()
+                    .and_then(|f| tenant.products.find_other(f));
                 let mut matched = false;
                 let scoped = match scope {
                     Some(org) => &by_org[org.0 as usize],
@@ -130,7 +135,13 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                                 conflict: None,
                             });
                         }
-                        e => disagree(tenant, &mut entries[e as usize], row, user.org, Code::AmbiguousPlan),
+                        e => disagree(
+                            tenant,
+                            &mut entries[e as usize],
+                            row,
+                            user.org,
+                            Code::AmbiguousPlan,
+                        ),
                     }
                 }
                 if !matched {
@@ -145,7 +156,12 @@ pub fn expand(tenant: &Tenant) -> Expansion {
 /// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
 /// resolve for the user's organization still matches a user holding one of its
 /// candidates, or the same text: stage 3 then reports it instead of hiding it.
-fn holds_from(row: &PlanRow, from: Resolved, unknown_from: Option<ProductId>, user: &User<'_>) -> bool {
+fn holds_from(
+    row: &PlanRow,
+    from: Resolved,
+    unknown_from: Option<ProductId>,
+    user: &User<'_>,
+) -> bool {
     let Some(lookup) = &row.from_lookup else {
         return false;
     };
@@ -164,7 +180,9 @@ fn holds_from(row: &PlanRow, from: Resolved, unknown_from: Option<ProductId>, us
 
 /// Marks `entry` with `code` if `row` gives its user another move than its first row.
 fn disagree(tenant: &Tenant, entry: &mut Entry, row: &PlanRow, org: Option<OrgId>, code: Code) {
-    if entry.conflict.is_none() && Move::of(tenant, &tenant.plan[entry.row], org) != Move::of(tenant, row, org) {
+    if entry.conflict.is_none()
+        && Move::of(tenant, &tenant.plan[entry.row], org) != Move::of(tenant, row, org)
+    {
         entry.conflict = Some(Conflict {
             code,
             line: row.line,

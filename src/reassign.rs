@@ -27,18 +27,32 @@ pub struct Env<'a> {
 /// The licenses after: `swap` keeps every license but `From`, then appends `To` if
 /// not already there; `replace-all` gives `To`, plus the licenses from groups (they
 /// cannot be removed directly), as SPEC.md words it.
-pub fn after(user: &User<'_>, from: Option<ProductId>, to: ProductId, mode: Mode) -> Vec<ProductId> {
+pub fn after(
+    user: &User<'_>,
+    from: Option<ProductId>,
+    to: ProductId,
+    mode: Mode,
+) -> Vec<ProductId> {
     match mode {
         Mode::Swap => {
-            let mut after: Vec<ProductId> =
-                user.licenses.iter().filter(|h| Some(h.product) != from).map(|h| h.product).collect();
+            let mut after: Vec<ProductId> = user
+                .licenses
+                .iter()
+                .filter(|h| Some(h.product) != from)
+                .map(|h| h.product)
+                .collect();
             if !after.contains(&to) {
                 after.push(to);
             }
             after
         }
         Mode::ReplaceAll => std::iter::once(to)
-            .chain(user.licenses.iter().filter(|h| h.via_group && h.product != to).map(|h| h.product))
+            .chain(
+                user.licenses
+                    .iter()
+                    .filter(|h| h.via_group && h.product != to)
+                    .map(|h| h.product),
+            )
             .collect(),
     }
 }
@@ -53,9 +67,11 @@ pub fn disabled_after(
     disable: &[PlanRef],
 ) -> Vec<PlanRef> {
     let contains = |plan| {
-        after
-            .iter()
-            .any(|&p| products.as_sku(p).is_some_and(|sku| catalog.contains(sku, plan)))
+        after.iter().any(|&p| {
+            products
+                .as_sku(p)
+                .is_some_and(|sku| catalog.contains(sku, plan))
+        })
     };
     let mut disabled: Vec<PlanRef> = user
         .disabled
@@ -93,7 +109,10 @@ pub fn moved(
         user.licenses.iter().map(|h| h.product),
         user.disabled,
     );
-    let lost = before.lost_in(env.services.of(env.products, after.iter().copied(), &disabled));
+    let lost = before.lost_in(
+        env.services
+            .of(env.products, after.iter().copied(), &disabled),
+    );
     Moved {
         freed,
         moves_in: user.holds(to).is_none(),

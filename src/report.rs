@@ -59,7 +59,10 @@ pub struct Summary {
     pub elapsed_ms: u64,
 }
 
-fn ordered<S: Serializer, K: Serialize, V: Serialize>(pairs: &[(K, V)], s: S) -> Result<S::Ok, S::Error> {
+fn ordered<S: Serializer, K: Serialize, V: Serialize>(
+    pairs: &[(K, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(pairs.len()))?;
     for (k, v) in pairs {
         map.serialize_entry(k, v)?;
@@ -112,7 +115,12 @@ impl Summary {
             organizations,
             actions: ActionKind::ALL
                 .iter()
-                .map(|k| (k.as_str(), p.actions.iter().filter(|a| a.kind == *k).count() as u64))
+                .map(|k| {
+                    (
+                        k.as_str(),
+                        p.actions.iter().filter(|a| a.kind == *k).count() as u64,
+                    )
+                })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
@@ -160,7 +168,11 @@ pub fn findings(p: &Processed) -> String {
             .iter()
             .zip(&p.verdicts)
             .filter(|(_, v)| v.codes().contains(code));
-        let shown: Vec<&str> = carriers.by_ref().take(EXAMPLES).map(|(e, _)| user_text(p, e)).collect();
+        let shown: Vec<&str> = carriers
+            .by_ref()
+            .take(EXAMPLES)
+            .map(|(e, _)| user_text(p, e))
+            .collect();
         if shown.is_empty() {
             continue;
         }

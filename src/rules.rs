@@ -80,7 +80,10 @@ impl Rules<'_> {
         let row = &tenant.plan[entry.row];
         let user = entry.user.map(|u| tenant.users.get(u));
         let org = user.and_then(|u| u.org);
-        let from = row.from_lookup.as_ref().map(|l| tenant.pools.resolve(l, org));
+        let from = row
+            .from_lookup
+            .as_ref()
+            .map(|l| tenant.pools.resolve(l, org));
         let to = tenant.pools.resolve(&row.to_lookup, org);
         let product = |r: Resolved| match r {
             Resolved::Product(p) => Some(p),
@@ -141,9 +144,12 @@ impl Rules<'_> {
         .flatten()
         .collect();
         if change.moves_in {
-            for code in [target_subscription(tenant, org, to), missing_usage_location(user)]
-                .into_iter()
-                .flatten()
+            for code in [
+                target_subscription(tenant, org, to),
+                missing_usage_location(user),
+            ]
+            .into_iter()
+            .flatten()
             {
                 errors.insert(code);
             }
@@ -244,4 +250,3 @@ fn source_inactive(tenant: &Tenant, org: OrgId, from: Option<ProductId>) -> Opti
 fn sign_in_blocked(user: &User<'_>) -> Option<Code> {
     user.blocked.then_some(Code::SignInBlocked)
 }
-

@@ -79,7 +79,12 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
             })
             .collect();
         bar.finish_and_clear();
-        let tallies = count::settle(&tenant, &expansion.entries, &mut verdicts, settings.allow_partial);
+        let tallies = count::settle(
+            &tenant,
+            &expansion.entries,
+            &mut verdicts,
+            settings.allow_partial,
+        );
         let actions = count::actions(&tenant, &catalog, &tallies);
         Ok(Processed {
             catalog,

@@ -42,8 +42,14 @@ const SERVICES: [(&str, &[&str]); 6] = [
             "ONEDRIVELITE_IW",
         ],
     ),
-    ("teams", &["TEAMS1", "TEAMS_GOV", "TEAMS_AR_DOD", "TEAMS_AR_GCCHIGH"]),
-    ("viva-engage", &["YAMMER_ENTERPRISE", "YAMMER_EDU", "YAMMER_MIDSIZE"]),
+    (
+        "teams",
+        &["TEAMS1", "TEAMS_GOV", "TEAMS_AR_DOD", "TEAMS_AR_GCCHIGH"],
+    ),
+    (
+        "viva-engage",
+        &["YAMMER_ENTERPRISE", "YAMMER_EDU", "YAMMER_MIDSIZE"],
+    ),
 ];
 
 const SHAREPOINT: &[&str] = &[
@@ -160,7 +166,10 @@ mod tests {
         let (s, products) = (DataServices::new(&c), Products::new(&c));
         let before = s.of(&products, [product(&c, "O365_BUSINESS_PREMIUM")], &[]);
         let after = s.of(&products, [product(&c, "O365_BUSINESS")], &[]);
-        assert_eq!(before.lost_in(after).join(), "mailbox;sharepoint;teams;viva-engage");
+        assert_eq!(
+            before.lost_in(after).join(),
+            "mailbox;sharepoint;teams;viva-engage"
+        );
     }
 
     #[test]
@@ -178,7 +187,9 @@ mod tests {
         let (s, products) = (DataServices::new(&c), Products::new(&c));
         let spb = product(&c, "SPB");
         let off = [PlanRef::Known(c.plan("EXCHANGE_S_STANDARD").unwrap())];
-        let lost = s.of(&products, [spb], &[]).lost_in(s.of(&products, [spb], &off));
+        let lost = s
+            .of(&products, [spb], &[])
+            .lost_in(s.of(&products, [spb], &off));
         assert_eq!(lost.join(), "mailbox");
     }
 }

@@ -52,7 +52,12 @@ pub fn read(path: &Path) -> Result<Domains, InputError> {
         }
         let domain = table.get(DOMAIN).trim_start_matches('@').to_string();
         let column = table.column_number(DOMAIN);
-        entries.push((table.line(), column, table.get(ORGANIZATION).to_string(), domain));
+        entries.push((
+            table.line(),
+            column,
+            table.get(ORGANIZATION).to_string(),
+            domain,
+        ));
     }
     Ok(Domains {
         file: table.file().to_string(),

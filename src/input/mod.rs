@@ -90,7 +90,8 @@ impl<'c> Lookups<'c> {
 
     pub fn get(&mut self, text: &str) -> &Lookup {
         if !self.seen.contains_key(text) {
-            self.seen.insert(text.to_string(), self.catalog.lookup(text));
+            self.seen
+                .insert(text.to_string(), self.catalog.lookup(text));
         }
         &self.seen[text]
     }
@@ -150,7 +151,10 @@ mod tests {
     fn plus_with_spaces_belongs_to_the_name() {
         let got: Vec<_> =
             split_products("Enterprise Mobility + Security E5+Visio Plan 2+SPB").collect();
-        assert_eq!(got, ["Enterprise Mobility + Security E5", "Visio Plan 2", "SPB"]);
+        assert_eq!(
+            got,
+            ["Enterprise Mobility + Security E5", "Visio Plan 2", "SPB"]
+        );
         let got: Vec<_> = split_products("A +B+ C+D").collect();
         assert_eq!(got, ["A +B+ C", "D"]);
     }
@@ -158,7 +162,15 @@ mod tests {
     #[test]
     fn counts_are_plain_digits() {
         assert_eq!(parse_count("25"), Some(25));
-        for bad in ["", "1,000", "1e3", "-1", "+3", "2.0", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "1,000",
+            "1e3",
+            "-1",
+            "+3",
+            "2.0",
+            "99999999999999999999999",
+        ] {
             assert_eq!(parse_count(bad), None, "{bad}");
         }
     }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::input::table::{Column, Table, clean};
 use crate::input::Lookups;
+use crate::input::table::{Column, Table, clean};
 use crate::model::{Mode, PlanRef, PlanRow, Target};
 
 const USER: usize = 0;
@@ -52,12 +52,18 @@ pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), I
         }
         let to = table.get(TO);
         if to.is_empty() {
-            return Err(table.error(TO, "the `To` cell is empty: every plan row needs the product to move to"));
+            return Err(table.error(
+                TO,
+                "the `To` cell is empty: every plan row needs the product to move to",
+            ));
         }
         let from = Some(table.get(FROM)).filter(|f| !f.is_empty());
         let target = if user == "*" {
             if from.is_none() {
-                return Err(table.error(FROM, "a `*` row needs `From`: it applies to every user who holds that product"));
+                return Err(table.error(
+                    FROM,
+                    "a `*` row needs `From`: it applies to every user who holds that product",
+                ));
             }
             Target::Holders {
                 organization: Some(table.get(ORGANIZATION))
@@ -78,7 +84,12 @@ pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), I
             }
         };
         let mut disable: Vec<PlanRef> = Vec::new();
-        for text in table.get(DISABLE).split(';').map(clean).filter(|t| !t.is_empty()) {
+        for text in table
+            .get(DISABLE)
+            .split(';')
+            .map(clean)
+            .filter(|t| !t.is_empty())
+        {
             let plan = PlanRef::new(lookups.catalog(), text);
             if !disable.contains(&plan) {
                 disable.push(plan);

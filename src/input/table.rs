@@ -24,15 +24,28 @@ pub struct Column {
     pub required: bool,
 }
 
-/// An open CSV file positioned on its data rows.
-pub struct Table {
+/// A file's name and header: what it takes to read a cell of one of its rows.
+#[derive(Clone, Debug)]
+pub struct Header {
     file: String,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    header: Vec<String>,
+    names: Vec<String>,
     /// Per logical column: the positions of its accepted names, in priority order.
     positions: Vec<Vec<usize>>,
+}
+
+/// An open CSV file positioned on its data rows.
+pub struct Table {
+    header: Header,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     record: StringRecord,
     rows: u64,
+}
+
+/// One data row of a file.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    header: &'a Header,
+    record: &'a StringRecord,
 }
 
 impl Table {
@@ -82,10 +95,12 @@ impl Table {
             .buffer_capacity(1 << 16)
             .from_reader(Box::new(Cursor::new(head).chain(source)) as Box<dyn Read + Send>);
         let mut table = Table {
-            file,
+            header: Header {
+                file,
+                names: Vec::new(),
+                positions: Vec::new(),
+            },
             reader,
-            header: Vec::new(),
-            positions: Vec::new(),
             record: StringRecord::new(),
             rows: 0,
         };
@@ -99,8 +114,13 @@ impl Table {
         }
         self.check_limits(self.record.len())?;
         let line = self.line();
-        self.header = self.record.iter().map(|h| clean(h).to_string()).collect();
-        let normalized: Vec<String> = self.header.iter().map(|h| normalize_header(h)).collect();
+        self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
+        let normalized: Vec<String> = self
+            .header
+            .names
+            .iter()
+            .map(|h| normalize_header(h))
+            .collect();
         for column in columns {
             let mut found = Vec::new();
             for name in column.names {
@@ -116,6 +136,7 @@ impl Table {
             if column.required && found.is_empty() {
                 let seen = self
                     .header
+                    .names
                     .iter()
                     .filter(|h| !h.is_empty())
                     .map(|h| format!("`{h}`"))
@@ -137,7 +158,7 @@ impl Table {
                     ),
                 ));
             }
-            self.positions.push(found);
+            self.header.positions.push(found);
         }
         Ok(())
     }
@@ -153,7 +174,7 @@ impl Table {
         let line = err.position().map_or(self.line() + 1, |p| p.line());
         match err.into_kind() {
             csv::ErrorKind::Io(source) => InputError::Io {
-                file: self.file.clone(),
+                file: self.header.file.clone(),
                 source,
             },
             csv::ErrorKind::Utf8 { err, .. } => self.at(
@@ -195,7 +216,7 @@ impl Table {
             }
             let width = self.record.len();
             self.check_limits(width)?;
-            let expected = self.header.len();
+            let expected = self.header.names.len();
             if width < expected {
                 return Err(self.at(
                     self.line(),
@@ -215,24 +236,40 @@ impl Table {
         }
     }
 
-    /// The trimmed value of logical column `column` on the current row: the first
-    /// non-empty one of its accepted names, or "" when absent or empty.
+    /// Like [`Table::next_row`], but reads into `record` (a buffer to reuse), so
+    /// that rows can be handed to another thread.
+    pub fn next_into(&mut self, record: &mut StringRecord) -> Result<bool, InputError> {
+        let more = self.next_row()?;
+        std::mem::swap(&mut self.record, record);
+        Ok(more)
+    }
+
+    /// The current row.
+    pub fn row(&self) -> Row<'_> {
+        Row {
+            header: &self.header,
+            record: &self.record,
+        }
+    }
+
+    /// The file's name and header, to read rows handed over by [`Table::next_into`].
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The trimmed value of logical column `column` on the current row.
     pub fn get(&self, column: usize) -> &str {
-        self.positions[column]
-            .iter()
-            .map(|&i| clean(&self.record[i]))
-            .find(|c| !c.is_empty())
-            .unwrap_or("")
+        self.row().get(column)
     }
 
     /// Whether the file has logical column `column`.
     pub fn has(&self, column: usize) -> bool {
-        !self.positions[column].is_empty()
+        self.header.has(column)
     }
 
     /// The file line where the current row starts.
     pub fn line(&self) -> u64 {
-        self.record.position().map_or(1, |p| p.line())
+        self.row().line()
     }
 
     /// Data rows read so far (rows with at least one non-empty cell).
@@ -242,18 +279,79 @@ impl Table {
 
     /// The file as named on the command line.
     pub fn file(&self) -> &str {
-        &self.file
+        &self.header.file
     }
 
     /// An error about logical column `column` on the current row.
     pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
-        self.at(self.line(), self.column_number(column), message.into())
+        self.row().error(column, message)
     }
 
-    /// The 1-based file column of logical column `column` on the current row: the
-    /// one its value comes from, else its first accepted name.
+    /// The 1-based file column of logical column `column` on the current row.
     pub fn column_number(&self, column: usize) -> usize {
-        let positions = &self.positions[column];
+        self.row().column_number(column)
+    }
+
+    /// An error about a required column whose cell is empty.
+    pub fn empty_error(&self, column: usize) -> InputError {
+        self.row().empty_error(column)
+    }
+
+    fn at(&self, line: u64, column: usize, message: String) -> InputError {
+        self.header.at(line, column, message)
+    }
+}
+
+impl Header {
+    /// Whether the file has logical column `column`.
+    pub fn has(&self, column: usize) -> bool {
+        !self.positions[column].is_empty()
+    }
+
+    /// A row of this file read by [`Table::next_into`].
+    pub fn row<'a>(&'a self, record: &'a StringRecord) -> Row<'a> {
+        Row {
+            header: self,
+            record,
+        }
+    }
+
+    fn at(&self, line: u64, column: usize, message: String) -> InputError {
+        InputError::At {
+            file: self.file.clone(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+impl<'a> Row<'a> {
+    /// The trimmed value of logical column `column`: the first non-empty one of its
+    /// accepted names, or "" when absent or empty.
+    pub fn get(&self, column: usize) -> &'a str {
+        self.header.positions[column]
+            .iter()
+            .map(|&i| clean(&self.record[i]))
+            .find(|c| !c.is_empty())
+            .unwrap_or("")
+    }
+
+    /// The file line where the row starts.
+    pub fn line(&self) -> u64 {
+        self.record.position().map_or(1, |p| p.line())
+    }
+
+    /// An error about logical column `column` on this row.
+    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+        self.header
+            .at(self.line(), self.column_number(column), message.into())
+    }
+
+    /// The 1-based file column of logical column `column`: the one its value comes
+    /// from, else its first accepted name.
+    pub fn column_number(&self, column: usize) -> usize {
+        let positions = &self.header.positions[column];
         positions
             .iter()
             .copied()
@@ -264,19 +362,10 @@ impl Table {
 
     /// An error about a required column whose cell is empty.
     pub fn empty_error(&self, column: usize) -> InputError {
-        let name = self.positions[column]
+        let name = self.header.positions[column]
             .first()
-            .map_or("?", |&i| self.header[i].as_str());
+            .map_or("?", |&i| self.header.names[i].as_str());
         self.error(column, format!("the required column `{name}` is empty"))
-    }
-
-    fn at(&self, line: u64, column: usize, message: String) -> InputError {
-        InputError::At {
-            file: self.file.clone(),
-            line,
-            column,
-            message,
-        }
     }
 }
 
@@ -299,10 +388,11 @@ fn decode_bom(
     if encoding == encoding_rs::UTF_8 {
         return Ok(Decoded::Utf8(head, rest));
     }
-    rest.read_to_end(&mut head).map_err(|source| InputError::Io {
-        file: file.to_string(),
-        source,
-    })?;
+    rest.read_to_end(&mut head)
+        .map_err(|source| InputError::Io {
+            file: file.to_string(),
+            source,
+        })?;
     match encoding.decode_without_bom_handling_and_without_replacement(&head) {
         Some(text) => Ok(Decoded::Whole(text.into_owned().into_bytes())),
         None => Err(InputError::At {
@@ -395,7 +485,10 @@ mod tests {
     #[test]
     fn empty_file_has_no_header() {
         let err = table(b"").err().unwrap().to_string();
-        assert!(err.contains("t.csv:1:1") && err.contains("no header"), "{err}");
+        assert!(
+            err.contains("t.csv:1:1") && err.contains("no header"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -449,12 +542,18 @@ mod tests {
 
     #[test]
     fn oversized_cells_and_rows_are_unusable() {
-        let big: &'static [u8] =
-            Box::leak(format!("UPN\n{}\n", "a".repeat(MAX_CELL + 1)).into_bytes().into_boxed_slice());
+        let big: &'static [u8] = Box::leak(
+            format!("UPN\n{}\n", "a".repeat(MAX_CELL + 1))
+                .into_bytes()
+                .into_boxed_slice(),
+        );
         let mut t = table(big).unwrap();
         assert!(t.next_row().err().unwrap().to_string().contains("KiB"));
-        let wide: &'static [u8] =
-            Box::leak(format!("UPN{}\n", ",x".repeat(MAX_FIELDS)).into_bytes().into_boxed_slice());
+        let wide: &'static [u8] = Box::leak(
+            format!("UPN{}\n", ",x".repeat(MAX_FIELDS))
+                .into_bytes()
+                .into_boxed_slice(),
+        );
         assert!(table(wide).err().unwrap().to_string().contains("fields"));
     }
 }

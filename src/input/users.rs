@@ -3,9 +3,13 @@
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::input::table::{Column, Table, clean};
+use std::sync::mpsc;
+
+use csv::StringRecord;
+
+use crate::input::table::{Column, Row, Table, clean};
 use crate::input::{Lookups, parse_bool, split_products};
-use crate::model::{Held, OrgId, Orgs, PlanRef, Pools, ProductId, Products, Resolved, User, Users};
+use crate::model::{Held, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users};
 
 const UPN: usize = 0;
 const LICENSES: usize = 1;
@@ -57,80 +61,149 @@ pub fn read(
     let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    let mut users = Users::with_capacity((size / 64).min(1 << 26) as usize);
-    let mut licenses = Vec::new();
-    while table.next_row()? {
-        let upn = table.get(UPN);
-        if upn.is_empty() {
-            return Err(table.empty_error(UPN));
+    let mut builder = Builder {
+        lookups,
+        orgs,
+        pools,
+        products,
+        users: Users::with_capacity((size / 64).min(1 << 26) as usize),
+        licenses: Vec::new(),
+        disabled: Vec::new(),
+    };
+    if rayon::current_num_threads() < 2 {
+        while table.next_row()? {
+            builder.add(table.row())?;
         }
-        let org = orgs.of_user(upn);
-        licenses.clear();
-        let mut add = |text: &str, via_group: bool, licenses: &mut Vec<Held>| {
-            let product = resolve(text, org, lookups, pools, products);
-            match licenses.iter_mut().find(|h| h.product == product) {
-                Some(held) => held.via_group |= via_group,
-                None => licenses.push(Held { product, via_group }),
+        return Ok((builder.users, table.rows()));
+    }
+    // Parsing the CSV and building the users take about as long as each other: a
+    // thread parses batches of rows while this one builds users from the last batch.
+    let header = table.header().clone();
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) =
+            mpsc::sync_channel::<Result<(Vec<StringRecord>, usize), InputError>>(2);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<StringRecord>>();
+        let parser = scope.spawn(move || {
+            loop {
+                let mut batch = empty_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| vec![StringRecord::new(); BATCH]);
+                let mut n = 0;
+                while n < BATCH {
+                    match table.next_into(&mut batch[n]) {
+                        Ok(true) => n += 1,
+                        Ok(false) => break,
+                        Err(err) => {
+                            let _ = full_tx.send(Err(err));
+                            return table.rows();
+                        }
+                    }
+                }
+                let last = n < BATCH;
+                // A closed channel means the builder stopped at an error: stop too.
+                if full_tx.send(Ok((batch, n))).is_err() || last {
+                    return table.rows();
+                }
             }
-        };
-        let cell = table.get(LICENSES);
+        });
+        for message in full_rx {
+            let (batch, n) = message?;
+            for record in &batch[..n] {
+                builder.add(header.row(record))?;
+            }
+            let _ = empty_tx.send(batch);
+        }
+        let rows = parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((builder.users, rows))
+    })
+}
+
+/// Rows handed from the parsing thread to the building one at a time.
+const BATCH: usize = 1024;
+
+/// Builds [`Users`] row by row.
+struct Builder<'a, 'c> {
+    lookups: &'a mut Lookups<'c>,
+    orgs: &'a Orgs,
+    pools: &'a Pools,
+    products: &'a mut Products,
+    users: Users,
+    /// Buffers reused from row to row.
+    licenses: Vec<Held>,
+    disabled: Vec<PlanRef>,
+}
+
+impl Builder<'_, '_> {
+    fn add(&mut self, row: Row<'_>) -> Result<(), InputError> {
+        let upn = row.get(UPN);
+        if upn.is_empty() {
+            return Err(row.empty_error(UPN));
+        }
+        let org = self.orgs.of_user(upn);
+        self.licenses.clear();
+        let cell = row.get(LICENSES);
         if !cell.eq_ignore_ascii_case("unlicensed") {
             for text in split_products(cell) {
-                add(text, false, &mut licenses);
+                self.hold(text, org, false);
             }
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        for text in split_products(table.get(GROUP_LICENSES)) {
-            add(text, true, &mut licenses);
+        for text in split_products(row.get(GROUP_LICENSES)) {
+            self.hold(text, org, true);
         }
-        let blocked = match table.get(BLOCKED) {
-            "" => parse_bool(table.get(ENABLED))
+        let blocked = match row.get(BLOCKED) {
+            "" => parse_bool(row.get(ENABLED))
                 .map(|enabled| enabled.is_some_and(|e| !e))
-                .map_err(|()| table.error(ENABLED, bool_message(table.get(ENABLED))))?,
+                .map_err(|()| row.error(ENABLED, bool_message(row.get(ENABLED))))?,
             cell => parse_bool(cell)
                 .map(|b| b.unwrap_or(false))
-                .map_err(|()| table.error(BLOCKED, bool_message(cell)))?,
+                .map_err(|()| row.error(BLOCKED, bool_message(cell)))?,
         };
-        let mut disabled: Vec<PlanRef> = Vec::new();
-        for text in table.get(DISABLED_PLANS).split(';').map(clean) {
-            let plan = PlanRef::new(lookups.catalog(), text);
-            if !text.is_empty() && !disabled.contains(&plan) {
-                disabled.push(plan);
+        self.disabled.clear();
+        for text in row
+            .get(DISABLED_PLANS)
+            .split(';')
+            .map(clean)
+            .filter(|t| !t.is_empty())
+        {
+            let plan = PlanRef::new(self.lookups.catalog(), text);
+            if !self.disabled.contains(&plan) {
+                self.disabled.push(plan);
             }
         }
         let user = User {
             org,
-            licenses: &licenses,
-            disabled: &disabled,
-            usage_location: !table.get(USAGE_LOCATION).is_empty(),
+            licenses: &self.licenses,
+            disabled: &self.disabled,
+            usage_location: !row.get(USAGE_LOCATION).is_empty(),
             blocked,
         };
-        if users.add(upn, user).is_err() {
-            return Err(table.error(
+        self.users.add(upn, user).map_err(|_| {
+            row.error(
                 UPN,
-                format!("the user `{upn}` is listed twice (user principal names compare ignoring case)"),
-            ));
+                format!(
+                    "the user `{upn}` is listed twice (user principal names compare ignoring case)"
+                ),
+            )
+        })
+    }
+
+    /// Adds a license to the row's user; one listed twice counts once.
+    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
+        let product = match self.pools.resolve(self.lookups.get(text), org) {
+            Resolved::Product(product) => product,
+            // A license the catalog does not know, or cannot resolve: carried as written.
+            Resolved::Ambiguous | Resolved::Unknown => self.products.other(text),
+        };
+        match self.licenses.iter_mut().find(|h| h.product == product) {
+            Some(held) => held.via_group |= via_group,
+            None => self.licenses.push(Held { product, via_group }),
         }
     }
-    let rows = table.rows();
-    Ok((users, rows))
 }
 
 fn bool_message(cell: &str) -> String {
     format!("`{cell}` is not a yes/no value (true, false, yes, no, 1, 0 or empty)")
-}
-
-/// A license of a user: a catalog product, resolved through the organization's
-/// subscriptions when its display name is shared; else carried as written.
-fn resolve(
-    text: &str,
-    org: Option<OrgId>,
-    lookups: &mut Lookups,
-    pools: &Pools,
-    products: &mut Products,
-) -> ProductId {
-    match pools.resolve(lookups.get(text), org) {
-        Resolved::Product(product) => product,
-        Resolved::Ambiguous | Resolved::Unknown => products.other(text),
-    }
 }
