@@ -7,6 +7,8 @@ mod util;
 
 #[path = "integration/counting.rs"]
 mod counting;
+#[path = "integration/outputs.rs"]
+mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
 #[path = "integration/reassign.rs"]

@@ -102,11 +102,13 @@ impl Case {
     /// Runs the binary with exactly these arguments, in the test's folder, and reads
     /// back whatever it wrote into `out/`.
     pub fn exec(&self, args: &[&str]) -> Outcome {
-        let output = run_with_timeout(
-            Command::new(REPLAN).args(args).current_dir(self.root()),
-            args,
-        );
-        let out = self.out();
+        self.exec_in(self.root(), &self.out(), args)
+    }
+
+    /// Runs the binary with these arguments in `cwd`, and reads back whatever it
+    /// wrote into `out`.
+    pub fn exec_in(&self, cwd: &Path, out: &Path, args: &[&str]) -> Outcome {
+        let output = run_with_timeout(Command::new(REPLAN).args(args).current_dir(cwd), args);
         let read = |name: &str| fs::read_to_string(out.join(name)).ok();
         Outcome {
             args: args.iter().map(|a| a.to_string()).collect(),
