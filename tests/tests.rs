@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/bad_input.rs"]
+mod bad_input;
 #[path = "integration/counting.rs"]
 mod counting;
 #[path = "integration/outputs.rs"]

@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use csv::StringRecord;
 
@@ -39,6 +41,26 @@ pub struct Table {
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: StringRecord,
     rows: u64,
+    /// Lines end with `\r\n` (as the header line does).
+    crlf: bool,
+    /// The file has been read to its end.
+    at_end: Arc<AtomicBool>,
+}
+
+/// A source that says when it has been read to its end.
+struct Watched {
+    inner: Box<dyn Read + Send>,
+    at_end: Arc<AtomicBool>,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.at_end.store(true, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
 }
 
 /// One data row of a file.
@@ -88,12 +110,17 @@ impl Table {
             Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
         };
         let delimiter = sniff_delimiter(&file, &head)?;
+        let crlf = head.split(|&b| b == b'\n').next().is_some_and(|l| l.ends_with(b"\r"));
+        let at_end = Arc::new(AtomicBool::new(false));
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
-            .from_reader(Box::new(Cursor::new(head).chain(source)) as Box<dyn Read + Send>);
+            .from_reader(Box::new(Watched {
+                inner: Box::new(Cursor::new(head).chain(source)),
+                at_end: Arc::clone(&at_end),
+            }) as Box<dyn Read + Send>);
         let mut table = Table {
             header: Header {
                 file,
@@ -103,6 +130,8 @@ impl Table {
             reader,
             record: StringRecord::new(),
             rows: 0,
+            crlf,
+            at_end,
         };
         table.read_header(columns)?;
         Ok(table)
@@ -165,13 +194,39 @@ impl Table {
 
     fn read_record(&mut self) -> Result<bool, InputError> {
         match self.reader.read_record(&mut self.record) {
-            Ok(more) => Ok(more),
+            Ok(more) => {
+                if let Some(start) = self.record.position() {
+                    let embedded = self.record.as_slice().bytes().filter(|&b| b == b'\n').count();
+                    let mut start = start.clone();
+                    start.set_line(self.start_line(start.line(), embedded as u64));
+                    self.record.set_position(Some(start));
+                }
+                Ok(more)
+            }
             Err(err) => Err(self.csv_error(err)),
         }
     }
 
+    /// The line where the record just read starts. The csv crate dates a record where
+    /// reading began: before the blank lines it skips (BurntSushi/rust-csv#208) and,
+    /// in a CRLF file, before the `\n` left over from the previous line end (#395).
+    /// So count back from where reading ended, less the line breaks inside quotes.
+    fn start_line(&self, began: u64, embedded: u64) -> u64 {
+        let ended = self.reader.position().line();
+        if self.crlf {
+            // Reading stops after the `\r`: the row's own `\n` is not counted yet.
+            ended.saturating_sub(embedded).max(1)
+        } else {
+            // Reading stops after the row's `\n`, if it has one.
+            let end = u64::from(!self.at_end.load(Ordering::Relaxed));
+            ended.saturating_sub(embedded + end).max(began)
+        }
+    }
+
     fn csv_error(&self, err: csv::Error) -> InputError {
-        let line = err.position().map_or(self.line() + 1, |p| p.line());
+        let line = err
+            .position()
+            .map_or(self.line() + 1, |p| self.start_line(p.line(), 0));
         match err.into_kind() {
             csv::ErrorKind::Io(source) => InputError::Io {
                 file: self.header.file.clone(),
