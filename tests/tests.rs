@@ -9,6 +9,8 @@ mod util;
 mod bad_input;
 #[path = "integration/counting.rs"]
 mod counting;
+#[path = "integration/inputs.rs"]
+mod inputs;
 #[path = "integration/outputs.rs"]
 mod outputs;
 #[path = "integration/plan.rs"]
