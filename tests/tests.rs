@@ -9,6 +9,7 @@ mod util;
 mod bad_input;
 #[path = "integration/counting.rs"]
 mod counting;
+mod exports;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/outputs.rs"]
@@ -19,3 +20,5 @@ mod plan;
 mod reassign;
 #[path = "integration/rules.rs"]
 mod rules;
+#[path = "integration/samples.rs"]
+mod samples;
