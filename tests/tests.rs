@@ -9,6 +9,7 @@ mod util;
 mod bad_input;
 #[path = "integration/counting.rs"]
 mod counting;
+#[path = "integration/exports.rs"]
 mod exports;
 #[path = "integration/inputs.rs"]
 mod inputs;

@@ -110,7 +110,10 @@ impl Table {
             Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
         };
         let delimiter = sniff_delimiter(&file, &head)?;
-        let crlf = head.split(|&b| b == b'\n').next().is_some_and(|l| l.ends_with(b"\r"));
+        let crlf = head
+            .split(|&b| b == b'\n')
+            .next()
+            .is_some_and(|l| l.ends_with(b"\r"));
         let at_end = Arc::new(AtomicBool::new(false));
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -140,6 +143,15 @@ impl Table {
     fn read_header(&mut self, columns: &[Column]) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
+        }
+        // Windows PowerShell's Export-Csv without -NoTypeInformation writes a
+        // `#TYPE ...` line before the header; Import-Csv skips it, and so do we.
+        if is_type_line(self.record.get(0).unwrap_or("").as_bytes()) && !self.read_record()? {
+            return Err(self.at(
+                2,
+                1,
+                "the file has no header line after its `#TYPE` line".into(),
+            ));
         }
         self.check_limits(self.record.len())?;
         let line = self.line();
@@ -196,7 +208,12 @@ impl Table {
         match self.reader.read_record(&mut self.record) {
             Ok(more) => {
                 if let Some(start) = self.record.position() {
-                    let embedded = self.record.as_slice().bytes().filter(|&b| b == b'\n').count();
+                    let embedded = self
+                        .record
+                        .as_slice()
+                        .bytes()
+                        .filter(|&b| b == b'\n')
+                        .count();
                     let mut start = start.clone();
                     start.set_line(self.start_line(start.line(), embedded as u64));
                     self.record.set_position(Some(start));
@@ -461,7 +478,11 @@ fn decode_bom(
 
 /// `,` or `;`, whichever the header line holds more of (`,` on a tie).
 fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let mut lines = head.split(|&b| b == b'\n');
+    let mut line = lines.next().unwrap_or(&[]);
+    if is_type_line(line) {
+        line = lines.next().unwrap_or(&[]);
+    }
     if line.contains(&0) {
         return Err(InputError::At {
             file: file.to_string(),
@@ -473,6 +494,11 @@ fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
     let commas = line.iter().filter(|&&b| b == b',').count();
     let semicolons = line.iter().filter(|&&b| b == b';').count();
     Ok(if semicolons > commas { b';' } else { b',' })
+}
+
+/// The `#TYPE Selected.Microsoft.Graph...` line of Windows PowerShell's Export-Csv.
+fn is_type_line(line: &[u8]) -> bool {
+    line.starts_with(b"#TYPE ")
 }
 
 /// A cell without surrounding white space (non-breaking spaces included).
@@ -563,6 +589,14 @@ mod tests {
         let mut t = table(b"UPN,Usage location\na@b.c,FR,x\n").unwrap();
         let err = t.next_row().err().unwrap().to_string();
         assert!(err.starts_with("t.csv:2:3:"), "{err}");
+    }
+
+    #[test]
+    fn powershell_type_line_is_skipped() {
+        let mut t = table(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\n\"UPN\";\"Usage location\"\n\"a@b.c\";\"FR\"\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+        assert_eq!(t.line(), 3);
     }
 
     #[test]
