@@ -2,18 +2,7 @@
 //! blocking, --allow-partial, cycles, over-assigned pools, each action, which pools
 //! are listed, and their order.
 
-use crate::util::{Case, PLAN, SUBS, USERS, assert_consistent};
-
-const ACTION_COLS: [&str; 8] = [
-    "organization",
-    "product",
-    "action",
-    "total",
-    "assigned_before",
-    "assigned_after",
-    "licenses_to_remove",
-    "licenses_to_buy",
-];
+use crate::util::{ACTION_COLS, Case, PLAN, SUBS, USERS, assert_consistent};
 
 #[test]
 fn seats_freed_in_the_same_run_are_available() {

@@ -1,7 +1,7 @@
 //! SPEC.md "Rules checked for each planned user", stages 2 to 5: one test per
 //! error and warning code, the order of the stages, and `unchanged`.
 
-use crate::util::{Case, PLAN, SUBS, USERS};
+use crate::util::{ACTION_COLS, Case, PLAN, SUBS, USERS, assert_consistent};
 
 /// The result columns a rule decides.
 const COLS: [&str; 9] = [
@@ -50,6 +50,8 @@ fn user_not_found_shows_the_user_as_spelled_in_the_plan() {
     // Not past stage 2: no pool of it is listed.
     assert_eq!(out.actions().len(), 0, "{}", out.actions().text);
     assert_eq!(out.summary()["organizations"][""]["error"], 1);
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -79,6 +81,8 @@ fn organization_unknown_when_no_organization_owns_the_domain() {
         ]],
     );
     assert_eq!(out.actions().len(), 0);
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -141,6 +145,8 @@ fn unknown_product_for_a_misspelled_name_or_a_product_outside_the_catalog() {
         "stage-3 errors list no pool:\n{}",
         out.actions().text
     );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -195,6 +201,34 @@ fn ambiguous_product_when_the_organization_subscribes_to_none_or_several_candida
             ],
         ],
     );
+    // Only Cid passed stage 3: only his pools are listed.
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "tailspin.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &[
+                "tailspin.com",
+                "SMB_BUSINESS_ESSENTIALS",
+                "keep",
+                "5",
+                "0",
+                "0",
+                "0",
+                "0",
+            ],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -214,6 +248,8 @@ fn unknown_and_ambiguous_product_together_list_both_codes_in_table_order() {
         ("status", "error"),
         ("codes", "unknown-product;ambiguous-product"),
     ]);
+    assert_eq!(out.actions().len(), 0);
+    out.assert_no_backup();
 }
 
 #[test]
@@ -243,6 +279,24 @@ fn source_not_held() {
             "",
         ]],
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -267,6 +321,24 @@ fn group_inherited_when_from_comes_through_a_group() {
         ("licenses_before", "ENTERPRISEPACK+EMS"),
         ("licenses_after", "ENTERPRISEPACK+EMS"),
     ]);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "ENTERPRISEPACK",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPE_E3", "keep", "5", "0", "0", "0", "0"],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -306,6 +378,24 @@ fn unknown_service_plan_when_a_disable_entry_is_not_a_plan_of_to() {
             .get("message")
             .contains("NOT_A_PLAN")
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "remove-licenses",
+                "5",
+                "3",
+                "2",
+                "3",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "1", "0", "0"],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -348,6 +438,32 @@ fn downgrade_is_a_warning_with_a_backup_row_without_strict() {
             "mailbox;sharepoint;teams;viva-engage",
         ]],
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "5",
+                "1",
+                "0",
+                "5",
+                "0",
+            ],
+        ],
+    );
+    assert_consistent(&out);
 }
 
 #[test]
@@ -384,6 +500,7 @@ fn downgrade_blocks_the_move_under_strict_and_stays_in_backup() {
         .check(&[("action", "keep"), ("assigned_after", "1")]);
     out.action("contoso.com", "O365_BUSINESS")
         .check(&[("action", "keep"), ("assigned_after", "0")]);
+    assert_consistent(&out);
 }
 
 #[test]
@@ -400,6 +517,21 @@ fn target_not_listed_when_no_organization_subscribes_to_to() {
         ("codes", "target-not-listed"),
         ("licenses_after", "O365_BUSINESS_PREMIUM"),
     ]);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[&[
+            "contoso.com",
+            "O365_BUSINESS_PREMIUM",
+            "keep",
+            "5",
+            "1",
+            "1",
+            "0",
+            "0",
+        ]],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -434,6 +566,8 @@ fn target_other_organization_names_the_other_organization_and_the_boundary() {
         &["organization", "product"],
         &[&["contoso.com", "O365_BUSINESS_PREMIUM"]],
     );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -475,6 +609,55 @@ fn target_inactive_for_any_status_but_active() {
         grace.contains("renew"),
         "Warning is a grace period: {grace}"
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+            &[
+                "fabrikam.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["fabrikam.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+            &[
+                "tailspin.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "5",
+                "1",
+                "0",
+                "5",
+                "0",
+            ],
+            &[
+                "tailspin.com",
+                "SPB",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -494,6 +677,24 @@ fn missing_usage_location() {
         ("codes", "missing-usage-location"),
         ("licenses_after", "O365_BUSINESS_PREMIUM"),
     ]);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -528,6 +729,33 @@ fn not_enough_licenses_says_how_many_to_buy() {
     }
     out.action("contoso.com", "SPE_E3")
         .check(&[("action", "buy-licenses"), ("licenses_to_buy", "2")]);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "3",
+                "3",
+                "0",
+                "0",
+            ],
+            &[
+                "contoso.com",
+                "SPE_E3",
+                "buy-licenses",
+                "3",
+                "2",
+                "2",
+                "0",
+                "2",
+            ],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
 }
 
 #[test]
@@ -558,6 +786,63 @@ fn source_inactive_when_the_from_subscription_is_not_listed_or_not_active() {
             &["cid@tailspin.com", "reassigned", "", "SPB"],
         ],
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "SPB",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+            &[
+                "fabrikam.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "5",
+                "1",
+                "0",
+                "5",
+                "0",
+            ],
+            &[
+                "fabrikam.com",
+                "SPB",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+            &[
+                "tailspin.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "5",
+                "1",
+                "0",
+                "5",
+                "0",
+            ],
+            &[
+                "tailspin.com",
+                "SPB",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+        ],
+    );
+    out.assert_no_backup();
+    assert_consistent(&out);
     // A warning only: with --strict it fails the run.
     Case::new()
         .users(&[USERS, "ann@contoso.com,US,,O365_BUSINESS_PREMIUM,,"])
@@ -596,6 +881,33 @@ fn sign_in_blocked_from_block_credential_or_account_enabled_false() {
             &["d@contoso.com", "reassigned", ""],
         ],
     );
+    blocked.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "9",
+                "4",
+                "0",
+                "9",
+                "0",
+            ],
+            &[
+                "contoso.com",
+                "SPB",
+                "remove-licenses",
+                "9",
+                "0",
+                "4",
+                "5",
+                "0",
+            ],
+        ],
+    );
+    blocked.assert_no_backup();
+    assert_consistent(&blocked);
     // Graph's AccountEnabled says the opposite: false = blocked.
     let enabled = Case::new()
         .users(&[
@@ -648,6 +960,32 @@ fn warnings_are_listed_in_table_order_on_reassigned_rows() {
     ]);
     out.backup()
         .assert_rows(&["user", "services"], &[&["ann@contoso.com", "mailbox"]]);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "5",
+                "1",
+                "0",
+                "5",
+                "0",
+            ],
+            &[
+                "contoso.com",
+                "SPB",
+                "remove-licenses",
+                "5",
+                "0",
+                "1",
+                "4",
+                "0",
+            ],
+        ],
+    );
+    assert_consistent(&out);
 }
 
 #[test]
@@ -676,6 +1014,23 @@ fn error_rows_carry_no_warnings_and_no_backup_row() {
         out.backup().header,
         ["user", "organization", "from", "to", "services"]
     );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+        ],
+    );
+    assert_consistent(&out);
 }
 
 #[test]
@@ -707,6 +1062,7 @@ fn a_stage_lists_every_error_it_finds() {
     ]);
     out.backup()
         .assert_rows(&["user", "services"], &[&["ann@contoso.com", "mailbox"]]);
+    assert_consistent(&out);
 }
 
 #[test]
@@ -724,6 +1080,24 @@ fn source_not_held_and_missing_usage_location_together() {
         ("status", "error"),
         ("codes", "source-not-held;missing-usage-location"),
     ]);
+    out.assert_exit(1);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "keep",
+                "5",
+                "0",
+                "0",
+                "0",
+                "0",
+            ],
+            &["contoso.com", "SPB", "keep", "5", "0", "0", "0", "0"],
+        ],
+    );
+    out.assert_no_backup();
 }
 
 #[test]
@@ -842,6 +1216,24 @@ fn counting_only_counts_users_who_passed_stage_5() {
             &["bob@contoso.com", "reassigned", ""],
         ],
     );
+    out.assert_exit(1);
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "remove-licenses",
+                "5",
+                "2",
+                "1",
+                "4",
+                "0",
+            ],
+            &["contoso.com", "SPE_E3", "keep", "3", "2", "3", "0", "0"],
+        ],
+    );
+    assert_consistent(&out);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::util::{Case, Outcome, assert_consistent};
+use crate::util::{ACTION_COLS, Case, Outcome, assert_consistent};
 
 const RESULT_COLS: [&str; 9] = [
     "user",
@@ -14,17 +14,6 @@ const RESULT_COLS: [&str; 9] = [
     "licenses_before",
     "licenses_after",
     "disabled_plans",
-];
-
-const ACTION_COLS: [&str; 8] = [
-    "organization",
-    "product",
-    "action",
-    "total",
-    "assigned_before",
-    "assigned_after",
-    "licenses_to_remove",
-    "licenses_to_buy",
 ];
 
 fn sample(name: &str, args: &[&str]) -> Outcome {

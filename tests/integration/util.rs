@@ -242,6 +242,22 @@ impl Outcome {
             .row(&[("organization", organization), ("product", product)])
     }
 
+    /// backup.csv has its header and no row.
+    #[track_caller]
+    pub fn assert_no_backup(&self) {
+        let backup = self.backup();
+        assert_eq!(
+            backup.header,
+            ["user", "organization", "from", "to", "services"]
+        );
+        assert_eq!(
+            backup.len(),
+            0,
+            "backup.csv should have no row:\n{}",
+            backup.text
+        );
+    }
+
     /// Whether `out/` exists at all.
     pub fn wrote_nothing(&self) -> bool {
         self.result.is_none()
@@ -434,6 +450,18 @@ pub const OUTPUTS: [&str; 4] = [
     "result.csv",
     "subscription-actions.csv",
     "summary.json",
+];
+
+/// The columns of subscription-actions.csv but `reason`.
+pub const ACTION_COLS: [&str; 8] = [
+    "organization",
+    "product",
+    "action",
+    "total",
+    "assigned_before",
+    "assigned_after",
+    "licenses_to_remove",
+    "licenses_to_buy",
 ];
 
 /// The usual subscriptions.csv header.
