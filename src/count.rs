@@ -116,10 +116,11 @@ pub fn settle(
         for p in touched.filter_map(|&p| pool_of(org, p)) {
             tallies[p].touched = true;
         }
-        if change.moves_in && verdict.status == Status::Error {
-            if let Some(p) = verdict.to.and_then(|to| pool_of(org, to)) {
-                tallies[p].wanted_errors += 1;
-            }
+        if change.moves_in
+            && verdict.status == Status::Error
+            && let Some(p) = verdict.to.and_then(|to| pool_of(org, to))
+        {
+            tallies[p].wanted_errors += 1;
         }
     }
     tallies

@@ -189,7 +189,8 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             capitalize(last)
         ));
         if !rng.percent(2) {
-            line.push_str(*rng.pick(&COUNTRIES));
+            let country = rng.pick::<&str>(&COUNTRIES);
+            line.push_str(country);
         }
         line.push(',');
         line.push_str(if rng.percent(2) { "True" } else { "False" });

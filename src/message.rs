@@ -170,12 +170,11 @@ fn sides<'a>(
         (Some(&row.to_lookup), &row.to),
     ];
     for (lookup, text) in sides {
-        if let Some(lookup) = lookup {
-            if bad(p.tenant.pools.resolve(lookup, org))
-                && !texts.iter().any(|t| key(t) == key(text))
-            {
-                texts.push(text);
-            }
+        if let Some(lookup) = lookup
+            && bad(p.tenant.pools.resolve(lookup, org))
+            && !texts.iter().any(|t| key(t) == key(text))
+        {
+            texts.push(text);
         }
     }
     texts

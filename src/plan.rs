@@ -43,10 +43,10 @@ pub fn expand(tenant: &Tenant) -> Expansion {
     // A row for a named user wins over `*` rows, wherever it stands.
     let mut named = vec![false; users.len()];
     for row in &tenant.plan {
-        if let Target::Named(name) = &row.target {
-            if let Some(u) = users.find(name) {
-                named[u as usize] = true;
-            }
+        if let Target::Named(name) = &row.target
+            && let Some(u) = users.find(name)
+        {
+            named[u as usize] = true;
         }
     }
     // Users of each organization, for `*` rows scoped to one.

@@ -97,13 +97,12 @@ impl<'c> Lookups<'c> {
     }
 }
 
-/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; empty is `None`.
-pub fn parse_bool(cell: &str) -> Result<Option<bool>, ()> {
+/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
+pub fn yes_no(cell: &str) -> Option<bool> {
     match cell.to_ascii_lowercase().as_str() {
-        "" => Ok(None),
-        "true" | "yes" | "1" => Ok(Some(true)),
-        "false" | "no" | "0" => Ok(Some(false)),
-        _ => Err(()),
+        "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" => Some(false),
+        _ => None,
     }
 }
 
@@ -177,9 +176,9 @@ mod tests {
 
     #[test]
     fn booleans() {
-        assert_eq!(parse_bool("TRUE"), Ok(Some(true)));
-        assert_eq!(parse_bool("No"), Ok(Some(false)));
-        assert_eq!(parse_bool(""), Ok(None));
-        assert!(parse_bool("maybe").is_err());
+        assert_eq!(yes_no("TRUE"), Some(true));
+        assert_eq!(yes_no("No"), Some(false));
+        assert_eq!(yes_no("0"), Some(false));
+        assert_eq!(yes_no("maybe"), None);
     }
 }

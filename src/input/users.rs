@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use csv::StringRecord;
 
 use crate::input::table::{Column, Row, Table, clean};
-use crate::input::{Lookups, parse_bool, split_products};
+use crate::input::{Lookups, split_products, yes_no};
 use crate::model::{Held, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users};
 
 const UPN: usize = 0;
@@ -153,13 +153,15 @@ impl Builder<'_, '_> {
         for text in split_products(row.get(GROUP_LICENSES)) {
             self.hold(text, org, true);
         }
-        let blocked = match row.get(BLOCKED) {
-            "" => parse_bool(row.get(ENABLED))
-                .map(|enabled| enabled.is_some_and(|e| !e))
-                .map_err(|()| row.error(ENABLED, bool_message(row.get(ENABLED))))?,
-            cell => parse_bool(cell)
-                .map(|b| b.unwrap_or(false))
-                .map_err(|()| row.error(BLOCKED, bool_message(cell)))?,
+        // Empty means not blocked; AccountEnabled says the opposite of Block credential.
+        let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
+            ("", "") => false,
+            ("", enabled) => {
+                !yes_no(enabled).ok_or_else(|| row.error(ENABLED, bool_message(enabled)))?
+            }
+            (blocked, _) => {
+                yes_no(blocked).ok_or_else(|| row.error(BLOCKED, bool_message(blocked)))?
+            }
         };
         self.disabled.clear();
         for text in row
