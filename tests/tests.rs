@@ -11,6 +11,8 @@ mod bad_input;
 mod counting;
 #[path = "integration/exports.rs"]
 mod exports;
+#[path = "integration/generate.rs"]
+mod generate;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/outputs.rs"]
