@@ -299,8 +299,17 @@ pub struct Users {
     disabled: Vec<PlanRef>,
     disabled_ends: Vec<u32>,
     flags: Vec<u8>,
-    /// Users by principal name, ignoring case; holds indices only.
-    index: hashbrown::HashTable<u32>,
+    /// (hash of the lowercased principal name, user), sorted by [`Users::seal`]:
+    /// filled in file order and sorted once, it costs no cache miss per user as a
+    /// hash table would.
+    index: Vec<(u64, u32)>,
+}
+
+/// Two users of the same principal name (ignoring case), by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    pub earlier: u32,
+    pub later: u32,
 }
 
 impl Users {
@@ -315,7 +324,7 @@ impl Users {
             disabled: Vec::new(),
             disabled_ends: Vec::with_capacity(n),
             flags: Vec::with_capacity(n),
-            index: hashbrown::HashTable::with_capacity(n),
+            index: Vec::with_capacity(n),
         }
     }
 
@@ -327,24 +336,9 @@ impl Users {
         self.orgs.is_empty()
     }
 
-    /// Adds a user; refuses (returning the earlier user) a principal name already
-    /// listed, ignoring case.
-    pub fn add(&mut self, upn: &str, user: User<'_>) -> Result<(), u32> {
-        let hash = upn_hash(upn);
-        if let Some(&earlier) = self.index.find(hash, |&i| same_upn(self.upn(i), upn)) {
-            return Err(earlier);
-        }
-        let next = self.len() as u32;
-        let Users {
-            upns,
-            upn_ends,
-            index,
-            ..
-        } = self;
-        index.insert_unique(hash, next, |&i| {
-            let start = if i == 0 { 0 } else { upn_ends[i as usize - 1] };
-            upn_hash(&upns[start..upn_ends[i as usize]])
-        });
+    /// Adds a user. Principal names are checked for duplicates by [`Users::seal`].
+    pub fn add(&mut self, upn: &str, user: User<'_>) {
+        self.index.push((upn_hash(upn), self.len() as u32));
         self.upns.push_str(upn);
         self.upn_ends.push(self.upns.len());
         self.orgs.push(user.org.map_or(NO_ORG, |o| o.0));
@@ -359,7 +353,31 @@ impl Users {
                 0
             } | if user.blocked { BLOCKED } else { 0 },
         );
-        Ok(())
+    }
+
+    /// Indexes the users by principal name once all are added; finds the first
+    /// principal name (in file order) that is listed twice, ignoring case.
+    pub fn seal(&mut self) -> Result<(), Duplicate> {
+        self.index.sort_unstable();
+        let mut first: Option<Duplicate> = None;
+        for group in self
+            .index
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() > 1)
+        {
+            // Same hash: compare the names themselves, earlier users first.
+            for (n, &(_, later)) in group.iter().enumerate() {
+                let earlier = group[..n]
+                    .iter()
+                    .find(|(_, e)| same_upn(self.upn(*e), self.upn(later)));
+                if let Some(&(_, earlier)) = earlier
+                    && first.is_none_or(|d| later < d.later)
+                {
+                    first = Some(Duplicate { earlier, later });
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 
     /// The principal name of user `i`, as spelled in users.csv.
@@ -395,11 +413,15 @@ impl Users {
         (0..self.len() as u32).map(|i| self.get(i))
     }
 
-    /// The user of this principal name, ignoring case.
+    /// The user of this principal name, ignoring case (once sealed).
     pub fn find(&self, upn: &str) -> Option<u32> {
-        self.index
-            .find(upn_hash(upn), |&i| same_upn(self.upn(i), upn))
-            .copied()
+        let hash = upn_hash(upn);
+        let start = self.index.partition_point(|&(h, _)| h < hash);
+        self.index[start..]
+            .iter()
+            .take_while(|&&(h, _)| h == hash)
+            .map(|&(_, i)| i)
+            .find(|&i| same_upn(self.upn(i), upn))
     }
 }
 

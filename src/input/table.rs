@@ -380,6 +380,12 @@ impl Header {
         !self.positions[column].is_empty()
     }
 
+    /// An error about logical column `column` on line `line`.
+    pub fn error_at(&self, line: u64, column: usize, message: String) -> InputError {
+        let at = self.positions[column].first().map_or(1, |i| i + 1);
+        self.at(line, at, message)
+    }
+
     /// A row of this file read by [`Table::next_into`].
     pub fn row<'a>(&'a self, record: &'a StringRecord) -> Row<'a> {
         Row {

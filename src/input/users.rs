@@ -7,9 +7,9 @@ use std::sync::mpsc;
 
 use csv::StringRecord;
 
-use crate::input::table::{Column, Row, Table, clean};
+use crate::input::table::{Column, Header, Row, Table, clean};
 use crate::input::{Lookups, split_products, yes_no};
-use crate::model::{Held, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users};
+use crate::model::{Duplicate, Held, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users};
 
 const UPN: usize = 0;
 const LICENSES: usize = 1;
@@ -69,12 +69,14 @@ pub fn read(
         users: Users::with_capacity((size / 64).min(1 << 26) as usize),
         licenses: Vec::new(),
         disabled: Vec::new(),
+        lines: Vec::new(),
     };
     if rayon::current_num_threads() < 2 {
         while table.next_row()? {
             builder.add(table.row())?;
         }
-        return Ok((builder.users, table.rows()));
+        let rows = table.rows();
+        return builder.finish(table.header(), rows);
     }
     // Parsing the CSV and building the users take about as long as each other: a
     // thread parses batches of rows while this one builds users from the last batch.
@@ -116,7 +118,7 @@ pub fn read(
         let rows = parser
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((builder.users, rows))
+        builder.finish(&header, rows)
     })
 }
 
@@ -133,6 +135,8 @@ struct Builder<'a, 'c> {
     /// Buffers reused from row to row.
     licenses: Vec<Held>,
     disabled: Vec<PlanRef>,
+    /// The line of each user, to name the second of two users of one name.
+    lines: Vec<u64>,
 }
 
 impl Builder<'_, '_> {
@@ -182,14 +186,25 @@ impl Builder<'_, '_> {
             usage_location: !row.get(USAGE_LOCATION).is_empty(),
             blocked,
         };
-        self.users.add(upn, user).map_err(|_| {
-            row.error(
+        self.users.add(upn, user);
+        self.lines.push(row.line());
+        Ok(())
+    }
+
+    /// The users, once no principal name is listed twice.
+    fn finish(mut self, header: &Header, rows: u64) -> Result<(Users, u64), InputError> {
+        match self.users.seal() {
+            Ok(()) => Ok((self.users, rows)),
+            Err(Duplicate { earlier, later }) => Err(header.error_at(
+                self.lines[later as usize],
                 UPN,
                 format!(
-                    "the user `{upn}` is listed twice (user principal names compare ignoring case)"
+                    "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
+                    self.users.upn(later),
+                    self.lines[earlier as usize]
                 ),
-            )
-        })
+            )),
+        }
     }
 
     /// Adds a license to the row's user; one listed twice counts once.
