@@ -54,20 +54,23 @@ pub fn message(p: &Processed, i: usize) -> String {
                             row.line
                         )
                     }
-                    Code::UserNotFound => format!("{} is not in users.csv", user_text(row)),
+                    // Clauses open with prose, not with a name: the capital letter of the
+                    // sentence must not respell a user or a product.
+                    Code::UserNotFound => format!("there is no {} in users.csv", user_text(row)),
                     Code::OrganizationUnknown => format!(
                         "no organization owns the domain of {}: add it to domains.csv",
                         entry.user.map_or("", |u| tenant.users.upn(u))
                     ),
                     Code::UnknownProduct => {
                         let texts = sides(p, row, org, |r| r == Resolved::Unknown || matches!(r, Resolved::Product(x) if tenant.products.as_sku(x).is_none()));
-                        format!("{} not a product of the catalog", is_are(&texts))
+                        format!("the catalog has no product named {}", texts.join(" or "))
                     }
                     Code::AmbiguousProduct => {
                         let texts = sides(p, row, org, |r| r == Resolved::Ambiguous);
+                        let (names, are) = if texts.len() == 1 { ("name", "is") } else { ("names", "are each") };
                         format!(
-                            "{} the display name of several products and {org_name} subscribes to none or several of them: name it by SKU part number",
-                            is_are(&texts)
+                            "the display {names} {} {are} shared by several products and {org_name} subscribes to none or several of them: name it by SKU part number",
+                            texts.join(" and ")
                         )
                     }
                     Code::SourceNotHeld => format!("the user does not hold {from}"),
@@ -84,7 +87,7 @@ pub fn message(p: &Processed, i: usize) -> String {
                             })
                             .map(|plan| plan.name(&p.catalog))
                             .collect();
-                        format!("{} not a service plan of {to}", is_are(&bad))
+                        format!("{to} has no service plan named {}", bad.join(" or "))
                     }
                     Code::DowngradeBackupRequired => format!(
                         "the move loses {}: back up the user's data, then run without --strict",
@@ -178,13 +181,6 @@ fn sides<'a>(
         }
     }
     texts
-}
-
-fn is_are(names: &[&str]) -> String {
-    match names {
-        [one] => format!("{one} is"),
-        many => format!("{} are", many.join(", ")),
-    }
 }
 
 /// Joins clauses into one sentence: capitalized, `; `-separated, with a full stop.

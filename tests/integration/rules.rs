@@ -25,13 +25,13 @@ fn user_not_found_shows_the_user_as_spelled_in_the_plan() {
             "contoso.com,O365_BUSINESS_PREMIUM,Active,5,1",
             "contoso.com,SPB,Active,5,0",
         ])
-        .plan(&[PLAN, "Pradeep@Contoso.com,O365_BUSINESS_PREMIUM,SPB,,,"])
+        .plan(&[PLAN, "pradeep@Contoso.com,O365_BUSINESS_PREMIUM,SPB,,,"])
         .run(&[]);
     out.assert_exit(1);
     out.result().assert_rows(
         &COLS,
         &[&[
-            "Pradeep@Contoso.com",
+            "pradeep@Contoso.com",
             "",
             "O365_BUSINESS_PREMIUM",
             "SPB",
@@ -42,10 +42,11 @@ fn user_not_found_shows_the_user_as_spelled_in_the_plan() {
             "",
         ]],
     );
+    // Regression: the sentence's capital letter respelled a name that opened it.
+    let message = out.user("pradeep@Contoso.com").get("message").to_string();
     assert!(
-        out.user("Pradeep@Contoso.com")
-            .get("message")
-            .contains("not in users.csv")
+        message.contains("pradeep@Contoso.com") && message.contains("users.csv"),
+        "{message}"
     );
     // Not past stage 2: no pool of it is listed.
     assert_eq!(out.actions().len(), 0, "{}", out.actions().text);
@@ -138,6 +139,11 @@ fn unknown_product_for_a_misspelled_name_or_a_product_outside_the_catalog() {
         out.user("omar@contoso.com")
             .get("message")
             .contains("Microsoft 365 Buisness Premium")
+    );
+    let message = out.user("tina@contoso.com").get("message").to_string();
+    assert!(
+        message.contains("contoso_trial"),
+        "names the product as written: {message}"
     );
     assert_eq!(
         out.actions().len(),
