@@ -363,13 +363,16 @@ fn inputs_are_never_overwritten() {
     let plan = case.out().join("result.csv");
     let text = format!("{PLAN}\nadele@contoso.com,O365_BUSINESS_PREMIUM,SPB,,,\n");
     fs::write(&plan, &text).unwrap();
+    // An invocation that would overwrite its input is unusable: exit 2, nothing written.
     let out = case.run(&["--plan", plan.to_str().unwrap()]);
-    assert_ne!(out.code, 0, "{}", out.describe());
+    out.assert_exit(2);
+    assert!(out.stderr.contains("result.csv"), "{}", out.describe());
     assert_eq!(
         fs::read_to_string(&plan).unwrap(),
         text,
         "the input was overwritten"
     );
+    assert_eq!(files_in(&case.out()), ["result.csv".to_string()].into());
 }
 
 /// users.csv, subscriptions.csv and plan.csv of a generated tenant: `n` users over
