@@ -41,66 +41,76 @@ pub fn settle(
     let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.org(u));
     let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
     let mut tallies = vec![Tally::default(); pools.list.len()];
-    // Each candidate's pools: the one it moves into, and those it frees a seat of.
-    let moves: Vec<(usize, Option<usize>, Vec<usize>)> = verdicts
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.status == Status::Reassigned)
-        .filter_map(|(i, v)| {
-            let change = v.moved.as_ref()?;
-            let org = org_of(i);
-            let into =
-                v.to.filter(|_| change.moves_in)
-                    .and_then(|to| pool_of(org, to));
-            let frees = change
-                .freed
-                .iter()
-                .filter_map(|&p| pool_of(org, p))
-                .collect();
-            Some((i, into, frees))
-        })
-        .collect();
-    let mut open = vec![true; moves.len()];
+    // Each candidate (passed stage 5, in plan order): the pool it moves into, and
+    // the pools it frees a seat of, flat (`frees[frees_from[m]..frees_from[m + 1]]`).
+    let mut candidates: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut frees: Vec<usize> = Vec::new();
+    let mut frees_from: Vec<usize> = vec![0];
+    for (i, v) in verdicts.iter().enumerate() {
+        let Some(change) = v.moved.as_ref().filter(|_| v.status == Status::Reassigned) else {
+            continue;
+        };
+        let org = org_of(i);
+        let into =
+            v.to.filter(|_| change.moves_in)
+                .and_then(|to| pool_of(org, to));
+        candidates.push((i, into));
+        frees.extend(change.freed.iter().filter_map(|&p| pool_of(org, p)));
+        frees_from.push(frees.len());
+    }
+    let mut open = vec![true; candidates.len()];
+    let mut freed = vec![0u64; tallies.len()];
+    let mut wanting = vec![0u64; tallies.len()];
     loop {
-        let mut freed = vec![0u64; tallies.len()];
-        let mut movers: Vec<Vec<usize>> = vec![Vec::new(); tallies.len()];
-        for (m, (_, into, frees)) in moves.iter().enumerate().filter(|(m, _)| open[*m]) {
-            for &p in frees {
+        freed.fill(0);
+        wanting.fill(0);
+        for (m, (_, into)) in candidates.iter().enumerate().filter(|(m, _)| open[*m]) {
+            for &p in &frees[frees_from[m]..frees_from[m + 1]] {
                 freed[p] += 1;
             }
             if let Some(p) = into {
-                movers[*p].push(m);
+                wanting[*p] += 1;
             }
         }
-        let mut blocked_any = false;
-        for (p, wanting) in movers.iter().enumerate() {
-            let pool = &pools.list[p];
-            let available =
-                i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
-            // An over-assigned pool that nobody moves into blocks nobody.
-            if wanting.is_empty() || wanting.len() as i128 <= available {
-                continue;
-            }
-            let keep = if allow_partial {
-                available.max(0) as usize
-            } else {
-                0
-            };
-            for &m in &wanting[keep..] {
-                open[m] = false;
-                tallies[p].blocked += 1;
-            }
-            blocked_any = true;
-        }
-        if !blocked_any {
+        // How many movers each pool keeps; `None` where it takes every one.
+        let keep: Vec<Option<u64>> = (0..tallies.len())
+            .map(|p| {
+                let pool = &pools.list[p];
+                let available =
+                    i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
+                // An over-assigned pool that nobody moves into blocks nobody.
+                if wanting[p] == 0 || i128::from(wanting[p]) <= available {
+                    None
+                } else if allow_partial {
+                    Some(available.max(0) as u64)
+                } else {
+                    Some(0)
+                }
+            })
+            .collect();
+        if keep.iter().all(Option::is_none) {
             for (p, tally) in tallies.iter_mut().enumerate() {
                 tally.freed = freed[p];
-                tally.moved_in = movers[p].len() as u64;
+                tally.moved_in = wanting[p];
             }
             break;
         }
+        // Block the movers past each short pool's keep, in plan order, and recount:
+        // blocked users free nothing.
+        let mut seen = vec![0u64; tallies.len()];
+        for (m, (_, into)) in candidates.iter().enumerate() {
+            let Some(p) = *into else { continue };
+            if !open[m] {
+                continue;
+            }
+            seen[p] += 1;
+            if keep[p].is_some_and(|k| seen[p] > k) {
+                open[m] = false;
+                tallies[p].blocked += 1;
+            }
+        }
     }
-    for (m, (i, _, _)) in moves.iter().enumerate() {
+    for (m, (i, _)) in candidates.iter().enumerate() {
         if !open[m] {
             let verdict = &mut verdicts[*i];
             verdict.status = Status::Error;
