@@ -139,7 +139,11 @@ fn row<W: Write, S: AsRef<str>>(w: &mut csv::Writer<W>, cells: &[S]) -> io::Resu
     end(w)
 }
 
-fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar) -> io::Result<()> {
+fn write_result<W: Write + Send>(
+    w: &mut W,
+    p: &Processed,
+    bar: &indicatif::ProgressBar,
+) -> io::Result<()> {
     let mut header = csv_writer(&mut *w);
     row(
         &mut header,
@@ -158,26 +162,40 @@ fn write_result(w: &mut impl Write, p: &Processed, bar: &indicatif::ProgressBar)
     )?;
     header.flush()?;
     drop(header);
-    let indices: Vec<usize> = (0..p.verdicts.len()).collect();
-    // Rows are formatted in parallel, a chunk per task, and written in plan order:
-    // the bytes do not depend on the thread count.
-    for batch in indices.chunks(CHUNK * BATCH) {
-        let chunks: Vec<io::Result<Vec<u8>>> = batch
-            .par_chunks(CHUNK)
-            .map(|chunk| {
+    let rows = p.verdicts.len();
+    // Rows are formatted in parallel, a chunk per task, and written in plan order
+    // (the bytes do not depend on the thread count); a batch is written while the
+    // next one is formatted.
+    let format = |start: usize| -> Vec<io::Result<Vec<u8>>> {
+        let end = (start + CHUNK * BATCH).min(rows);
+        (start..end)
+            .step_by(CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| {
+                let chunk = from..(from + CHUNK).min(end);
                 let mut out = csv_writer(Vec::with_capacity(chunk.len() * 200));
                 let mut buf = String::new();
-                for &i in chunk {
+                for i in chunk.clone() {
                     result_row(&mut out, p, i, &mut buf)?;
                 }
                 bar.inc(chunk.len() as u64);
                 out.into_inner().map_err(|e| e.into_error())
             })
-            .collect();
-        for chunk in chunks {
-            w.write_all(&chunk?)?;
-        }
+            .collect()
+    };
+    let write = |w: &mut W, chunks: Vec<io::Result<Vec<u8>>>| -> io::Result<()> {
+        chunks
+            .into_iter()
+            .try_for_each(|chunk| w.write_all(&chunk?))
+    };
+    let mut pending = Vec::new();
+    for start in (0..rows).step_by(CHUNK * BATCH) {
+        let (written, formatted) = rayon::join(|| write(w, pending), || format(start));
+        written?;
+        pending = formatted;
     }
+    write(w, pending)?;
     Ok(())
 }
 
