@@ -38,14 +38,14 @@ impl Progress {
         bar
     }
 
-    /// A spinner for work of unknown length.
-    pub fn spinner(&self, label: String) -> ProgressBar {
-        if !self.shown {
-            return ProgressBar::hidden();
+    /// A bar of `len` bytes.
+    pub fn bytes(&self, len: u64, label: &'static str) -> ProgressBar {
+        let bar = self.bar(len, label);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{msg:>12} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_message(label);
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     }
 }

@@ -53,13 +53,14 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {:?} threads: {e}", settings.threads)))?;
     pool.install(|| {
-        let spinner = progress.spinner("reading inputs".into());
+        let users_size = std::fs::metadata(&settings.inputs.users).map_or(0, |m| m.len());
+        let reading = progress.bytes(users_size, "reading");
         let catalog = match &settings.catalog {
             Some(path) => Catalog::load(path)?,
             None => Catalog::builtin()?,
         };
-        let tenant = input::read(&settings.inputs, &catalog)?;
-        spinner.finish_and_clear();
+        let tenant = input::read(&settings.inputs, &catalog, &reading)?;
+        reading.finish_and_clear();
         let services = DataServices::new(&catalog);
         let expansion = plan::expand(&tenant);
         let rules = Rules {

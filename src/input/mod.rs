@@ -11,6 +11,8 @@ pub mod users;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
+use indicatif::ProgressBar;
+
 use crate::catalog::{Catalog, Lookup};
 use crate::error::InputError;
 use crate::model::{Orgs, Pools, Products, RowCounts, Tenant};
@@ -34,7 +36,12 @@ impl InputPaths {
 }
 
 /// Reads every input, or says where the first unusable one is wrong.
-pub fn read(paths: &InputPaths, catalog: &Catalog) -> Result<Tenant, InputError> {
+/// `progress` follows the bytes of users.csv read, the one input that can be large.
+pub fn read(
+    paths: &InputPaths,
+    catalog: &Catalog,
+    progress: &ProgressBar,
+) -> Result<Tenant, InputError> {
     let mut lookups = Lookups::new(catalog);
     let domains = match &paths.domains {
         Some(path) => Some(domains::read(path)?),
@@ -53,7 +60,14 @@ pub fn read(paths: &InputPaths, catalog: &Catalog) -> Result<Tenant, InputError>
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, user_rows) = users::read(&paths.users, &mut lookups, &orgs, &pools, &mut products)?;
+    let (users, user_rows) = users::read(
+        &paths.users,
+        &mut lookups,
+        &orgs,
+        &pools,
+        &mut products,
+        progress,
+    )?;
     let (plan, plan_rows) = plan::read(&paths.plan, &mut lookups)?;
     Ok(Tenant {
         products,

@@ -415,6 +415,11 @@ impl<'a> Row<'a> {
             .unwrap_or("")
     }
 
+    /// The byte offset where the row starts (for progress).
+    pub fn byte(&self) -> u64 {
+        self.record.position().map_or(0, |p| p.byte())
+    }
+
     /// The file line where the row starts.
     pub fn line(&self) -> u64 {
         self.record.position().map_or(1, |p| p.line())

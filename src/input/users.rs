@@ -6,6 +6,7 @@ use crate::error::InputError;
 use std::sync::mpsc;
 
 use csv::StringRecord;
+use indicatif::ProgressBar;
 
 use crate::input::table::{Column, Header, Row, Table, clean};
 use crate::input::{Lookups, split_products, yes_no};
@@ -57,6 +58,7 @@ pub fn read(
     orgs: &Orgs,
     pools: &Pools,
     products: &mut Products,
+    progress: &ProgressBar,
 ) -> Result<(Users, u64), InputError> {
     let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
@@ -74,6 +76,9 @@ pub fn read(
     if rayon::current_num_threads() < 2 {
         while table.next_row()? {
             builder.add(table.row())?;
+            if table.rows() % BATCH as u64 == 0 {
+                progress.set_position(table.row().byte());
+            }
         }
         let rows = table.rows();
         return builder.finish(table.header(), rows);
@@ -112,6 +117,9 @@ pub fn read(
             let (batch, n) = message?;
             for record in &batch[..n] {
                 builder.add(header.row(record))?;
+            }
+            if let Some(last) = batch[..n].last() {
+                progress.set_position(header.row(last).byte());
             }
             let _ = empty_tx.send(batch);
         }
