@@ -19,6 +19,8 @@ mod inputs;
 mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
+#[path = "integration/progress.rs"]
+mod progress;
 #[path = "integration/reassign.rs"]
 mod reassign;
 #[path = "integration/rules.rs"]
