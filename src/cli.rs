@@ -143,7 +143,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Run(args) => {
             let settings = args.inputs.settings();
-            refuse_input_overwrite(&args.out, &settings.inputs)?;
+            refuse_input_overwrite(&args.out, &settings)?;
             let progress = Progress::new(args.inputs.quiet);
             let processed = run::process(&settings, &progress)?;
             warn_unmatched(&processed, &settings);
@@ -194,11 +194,11 @@ fn warn_unmatched(p: &Processed, settings: &Settings) {
 }
 
 /// An output folder that holds an input file could overwrite or mix with it.
-fn refuse_input_overwrite(out: &Path, inputs: &InputPaths) -> Result<(), Error> {
+fn refuse_input_overwrite(out: &Path, settings: &Settings) -> Result<(), Error> {
     let Ok(out_dir) = out.canonicalize() else {
         return Ok(()); // Not there yet: it holds nothing.
     };
-    for input in inputs.all() {
+    for input in settings.inputs.all().chain(&settings.catalog) {
         let parent = input
             .canonicalize()
             .ok()

@@ -53,12 +53,45 @@ pub fn write_all(
         w.write_all(b"\n")
     })?);
     bar.finish_and_clear();
-    for (file, name) in staged.into_iter().zip(FILES) {
-        let path = out.join(name);
-        file.persist(&path).map_err(|e| Error::Output {
-            path: path.clone(),
-            source: e.error,
-        })?;
+    replace(out, staged)
+}
+
+/// Renames the staged files over the outputs, all or none: each earlier output is
+/// kept under a temporary name (a hard link) until every new file is in place, and
+/// put back if a rename fails half-way (a folder in the way, a file held open).
+fn replace(out: &Path, staged: Vec<tempfile::NamedTempFile>) -> Result<(), Error> {
+    let earlier: Vec<(PathBuf, bool, Option<tempfile::TempPath>)> = FILES
+        .iter()
+        .map(|name| {
+            let path = out.join(name);
+            let kept = tempfile::Builder::new()
+                .prefix(&format!(".{name}."))
+                .suffix(".old")
+                .make_in(out, |link| fs::hard_link(&path, link))
+                .ok()
+                .map(tempfile::NamedTempFile::into_temp_path);
+            let existed = kept.is_some() || fs::symlink_metadata(&path).is_ok();
+            (path, existed, kept)
+        })
+        .collect();
+    for (done, file) in staged.into_iter().enumerate() {
+        let Some((path, _, _)) = earlier.get(done) else {
+            break;
+        };
+        if let Err(e) = file.persist(path) {
+            let path = path.clone();
+            for (replaced, existed, kept) in earlier.into_iter().take(done) {
+                match kept {
+                    Some(old) => drop(old.persist(&replaced)),
+                    None if !existed => drop(fs::remove_file(&replaced)),
+                    None => {}
+                }
+            }
+            return Err(Error::Output {
+                path,
+                source: e.error,
+            });
+        }
     }
     Ok(())
 }

@@ -7,6 +7,8 @@ mod util;
 
 #[path = "integration/bad_input.rs"]
 mod bad_input;
+#[path = "integration/bad_input_catalogue.rs"]
+mod bad_input_catalogue;
 #[path = "integration/counting.rs"]
 mod counting;
 #[path = "integration/exports.rs"]
@@ -27,3 +29,5 @@ mod reassign;
 mod rules;
 #[path = "integration/samples.rs"]
 mod samples;
+#[path = "integration/trust.rs"]
+mod trust;
