@@ -413,10 +413,31 @@ impl Users {
         (0..self.len() as u32).map(|i| self.get(i))
     }
 
+    /// The first position in the sorted index whose hash is not below `hash`.
+    /// Hashes are spread evenly over `u64`, so the position is about
+    /// `hash / 2^64 * len`: search a window around that guess, widened until it
+    /// holds the answer, instead of the whole index (a cache miss per step).
+    fn lower_bound(&self, hash: u64) -> usize {
+        let index = &self.index;
+        let len = index.len();
+        let guess = ((u128::from(hash) * len as u128) >> 64) as usize;
+        let (mut lo, mut hi, mut step) = (guess.saturating_sub(32), (guess + 32).min(len), 32);
+        while lo > 0 && index[lo].0 >= hash {
+            step *= 2;
+            lo = lo.saturating_sub(step);
+        }
+        step = 32;
+        while hi < len && index[hi - 1].0 < hash {
+            step *= 2;
+            hi = (hi + step).min(len);
+        }
+        lo + index[lo..hi].partition_point(|&(h, _)| h < hash)
+    }
+
     /// The user of this principal name, ignoring case (once sealed).
     pub fn find(&self, upn: &str) -> Option<u32> {
         let hash = upn_hash(upn);
-        let start = self.index.partition_point(|&(h, _)| h < hash);
+        let start = self.lower_bound(hash);
         self.index[start..]
             .iter()
             .take_while(|&&(h, _)| h == hash)

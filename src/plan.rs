@@ -42,12 +42,16 @@ pub fn expand(tenant: &Tenant) -> Expansion {
     let users = &tenant.users;
     // A row for a named user wins over `*` rows, wherever it stands.
     let mut named = vec![false; users.len()];
-    for row in &tenant.plan {
-        if let Target::Named(name) = &row.target
-            && let Some(u) = users.find(name)
-        {
-            named[u as usize] = true;
-        }
+    let row_user: Vec<Option<u32>> = tenant
+        .plan
+        .iter()
+        .map(|row| match &row.target {
+            Target::Named(name) => users.find(name),
+            Target::Holders { .. } => None,
+        })
+        .collect();
+    for &u in row_user.iter().flatten() {
+        named[u as usize] = true;
     }
     // Users of each organization, for `*` rows scoped to one.
     let mut by_org: Vec<Vec<u32>> = vec![Vec::new(); tenant.orgs.len()];
@@ -64,7 +68,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
     for (r, row) in tenant.plan.iter().enumerate() {
         match &row.target {
             Target::Named(name) => {
-                let user = users.find(name);
+                let user = row_user[r];
                 let existing = match user {
                     Some(u) => Some(entry_of[u as usize])
                         .filter(|&e| e != NO_ENTRY)
