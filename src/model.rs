@@ -545,3 +545,53 @@ fn lowercase(text: &str) -> Cow<'_, str> {
         Cow::Borrowed(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User<'static> {
+        User {
+            org: None,
+            licenses: &[],
+            disabled: &[],
+            usage_location: true,
+            blocked: false,
+        }
+    }
+
+    #[test]
+    fn finds_every_user_ignoring_case_among_many() {
+        let mut users = Users::with_capacity(0);
+        let names: Vec<String> = (0..20_000)
+            .map(|i| format!("User.{i}@Contoso.com"))
+            .collect();
+        for name in &names {
+            users.add(name, user());
+        }
+        assert_eq!(users.seal(), Ok(()));
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(users.find(&name.to_lowercase()), Some(i as u32), "{name}");
+            assert_eq!(users.find(&name.to_uppercase()), Some(i as u32), "{name}");
+        }
+        assert_eq!(users.find("nobody@contoso.com"), None);
+        assert_eq!(users.upn(7), "User.7@Contoso.com");
+    }
+
+    #[test]
+    fn seal_reports_the_first_name_listed_twice_in_file_order() {
+        let mut users = Users::with_capacity(0);
+        for name in [
+            "a@x.com", "b@x.com", "Ä@x.com", "B@X.COM", "ä@x.com", "A@x.com",
+        ] {
+            users.add(name, user());
+        }
+        assert_eq!(
+            users.seal(),
+            Err(Duplicate {
+                earlier: 1,
+                later: 3
+            })
+        );
+    }
+}
