@@ -408,11 +408,6 @@ impl Users {
         (org != NO_ORG).then_some(OrgId(org))
     }
 
-    /// Every user, in users.csv order.
-    pub fn iter(&self) -> impl Iterator<Item = User<'_>> {
-        (0..self.len() as u32).map(|i| self.get(i))
-    }
-
     /// The first position in the sorted index whose hash is not below `hash`.
     /// Hashes are spread evenly over `u64`, so the position is about
     /// `hash / 2^64 * len`: search a window around that guess, widened until it
