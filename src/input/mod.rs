@@ -87,7 +87,9 @@ pub fn read(
 /// Product names already looked up: exports repeat the same few names on every row.
 pub struct Lookups<'c> {
     catalog: &'c Catalog,
-    seen: HashMap<String, Lookup>,
+    /// Text as written → index in `found`: one hash per cell on the common path.
+    seen: HashMap<String, usize>,
+    found: Vec<Lookup>,
 }
 
 impl<'c> Lookups<'c> {
@@ -95,6 +97,7 @@ impl<'c> Lookups<'c> {
         Lookups {
             catalog,
             seen: HashMap::default(),
+            found: Vec::new(),
         }
     }
 
@@ -103,11 +106,15 @@ impl<'c> Lookups<'c> {
     }
 
     pub fn get(&mut self, text: &str) -> &Lookup {
-        if !self.seen.contains_key(text) {
-            self.seen
-                .insert(text.to_string(), self.catalog.lookup(text));
-        }
-        &self.seen[text]
+        let i = match self.seen.get(text) {
+            Some(&i) => i,
+            None => {
+                self.found.push(self.catalog.lookup(text));
+                self.seen.insert(text.to_string(), self.found.len() - 1);
+                self.found.len() - 1
+            }
+        };
+        &self.found[i]
     }
 }
 
