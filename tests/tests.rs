@@ -21,6 +21,8 @@ mod inputs;
 mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
+#[path = "integration/properties.rs"]
+mod properties;
 #[path = "integration/progress.rs"]
 mod progress;
 #[path = "integration/reassign.rs"]
