@@ -21,10 +21,10 @@ mod inputs;
 mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
-#[path = "integration/properties.rs"]
-mod properties;
 #[path = "integration/progress.rs"]
 mod progress;
+#[path = "integration/properties.rs"]
+mod properties;
 #[path = "integration/reassign.rs"]
 mod reassign;
 #[path = "integration/rules.rs"]
