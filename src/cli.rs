@@ -146,7 +146,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             refuse_input_overwrite(&args.out, &settings)?;
             let progress = Progress::new(args.inputs.quiet);
             let processed = run::process(&settings, &progress)?;
-            warn_unmatched(&processed, &settings);
+            warn(&processed, &settings);
             let summary = Summary::of(&processed);
             output::write_all(&args.out, &processed, &summary, &progress)?;
             print(&summary, args.inputs.json, || {
@@ -166,7 +166,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Check(args) => {
             let settings = args.settings();
             let processed = run::process(&settings, &Progress::new(args.quiet))?;
-            warn_unmatched(&processed, &settings);
+            warn(&processed, &settings);
             let summary = Summary::of(&processed);
             print(&summary, args.json, || report::findings(&processed));
             Ok(processed.exit_code())
@@ -186,7 +186,11 @@ fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {
     let _ = std::io::stdout().write_all(out.as_bytes());
 }
 
-fn warn_unmatched(p: &Processed, settings: &Settings) {
+/// Warnings that do not stop the run: suspicious input, `*` rows that matched nobody.
+fn warn(p: &Processed, settings: &Settings) {
+    for warning in &p.tenant.warnings {
+        eprintln!("replan: warning: {warning}");
+    }
     let plan = settings.inputs.plan.display().to_string();
     for line in report::unmatched_warnings(p, &plan) {
         eprintln!("replan: {line}");

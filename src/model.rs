@@ -522,6 +522,9 @@ pub struct Tenant {
     pub users: Users,
     pub plan: Vec<PlanRow>,
     pub rows: RowCounts,
+    /// Input that is usable but almost surely not what was meant, located like an
+    /// error; printed on stderr.
+    pub warnings: Vec<String>,
 }
 
 /// A product name resolved for one user.

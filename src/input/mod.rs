@@ -60,7 +60,7 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, user_rows) = users::read(
+    let (users, user_rows, warnings) = users::read(
         &paths.users,
         &mut lookups,
         &orgs,
@@ -81,6 +81,7 @@ pub fn read(
             plan: plan_rows,
             domains: domain_rows,
         },
+        warnings,
     })
 }
 

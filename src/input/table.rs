@@ -387,6 +387,11 @@ impl Header {
         self.at(line, at, message)
     }
 
+    /// The file as named on the command line.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
     /// A row of this file read by [`Table::next_into`].
     pub fn row<'a>(&'a self, record: &'a StringRecord) -> Row<'a> {
         Row {

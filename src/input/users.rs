@@ -59,7 +59,7 @@ pub fn read(
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
-) -> Result<(Users, u64), InputError> {
+) -> Result<(Users, u64, Vec<String>), InputError> {
     let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -72,6 +72,7 @@ pub fn read(
         licenses: Vec::new(),
         disabled: Vec::new(),
         lines: Vec::new(),
+        type_names: None,
     };
     if rayon::current_num_threads() < 2 {
         while table.next_row()? {
@@ -130,6 +131,12 @@ pub fn read(
     })
 }
 
+/// What Export-Csv writes for a property that is an object, not text
+/// (`System.Object[]`, `Microsoft.Graph.PowerShell.Models…[]`).
+fn is_type_name(cell: &str) -> bool {
+    cell.starts_with("System.") || cell.starts_with("Microsoft.Graph.")
+}
+
 /// Rows handed from the parsing thread to the building one at a time.
 const BATCH: usize = 1024;
 
@@ -145,6 +152,8 @@ struct Builder<'a, 'c> {
     disabled: Vec<PlanRef>,
     /// The line of each user, to name the second of two users of one name.
     lines: Vec<u64>,
+    /// Licenses cells that hold a PowerShell type name: the first, and how many.
+    type_names: Option<(String, u64)>,
 }
 
 impl Builder<'_, '_> {
@@ -156,6 +165,13 @@ impl Builder<'_, '_> {
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
         let cell = row.get(LICENSES);
+        if is_type_name(cell) {
+            let first = || {
+                let at = row.column_number(LICENSES);
+                format!("{}:{at}: `{cell}`", row.line())
+            };
+            self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
+        }
         if !cell.eq_ignore_ascii_case("unlicensed") {
             for text in split_products(cell) {
                 self.hold(text, org, false);
@@ -200,9 +216,20 @@ impl Builder<'_, '_> {
     }
 
     /// The users, once no principal name is listed twice.
-    fn finish(mut self, header: &Header, rows: u64) -> Result<(Users, u64), InputError> {
+    fn finish(
+        mut self,
+        header: &Header,
+        rows: u64,
+    ) -> Result<(Users, u64, Vec<String>), InputError> {
+        let warnings = self.type_names.iter().map(|(first, n)| {
+            format!(
+                "{}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)",
+                header.file()
+            )
+        });
+        let warnings = warnings.collect();
         match self.users.seal() {
-            Ok(()) => Ok((self.users, rows)),
+            Ok(()) => Ok((self.users, rows, warnings)),
             Err(Duplicate { earlier, later }) => Err(header.error_at(
                 self.lines[later as usize],
                 UPN,

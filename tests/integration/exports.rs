@@ -414,3 +414,36 @@ fn readme_one_liners_are_those_of_the_graph_fixture() {
         powershell_block(&expected, "## The one-liners")
     );
 }
+
+/// `Select-Object AssignedLicenses` without a calculated column makes Export-Csv
+/// write the object's type name in every cell: a run that goes ahead would show
+/// every user holding an unknown product. It is said on stderr, with the place.
+#[test]
+fn a_powershell_type_name_in_licenses_is_reported() {
+    let type_name = "Microsoft.Graph.PowerShell.Models.MicrosoftGraphAssignedLicense[]";
+    let case = Case::new()
+        .users(&[
+            "UserPrincipalName,UsageLocation,AssignedLicenses",
+            &format!("a@contoso.com,FR,{type_name}"),
+            &format!("b@contoso.com,FR,{type_name}"),
+        ])
+        .subscriptions(&[
+            "Organization,SkuPartNumber,CapabilityStatus,ConsumedUnits,PrepaidUnits.Enabled",
+            "contoso.com,SPB,Enabled,0,5",
+        ])
+        .plan(&["User,From,To", "a@contoso.com,,SPB"]);
+    let out = case.run(&[]);
+    out.assert_exit(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "users.csv:2:3: `{type_name}` is a PowerShell type name, not a license (2 users)"
+        )),
+        "{}",
+        out.describe()
+    );
+    // SPEC: a license the catalog does not know is carried through as written.
+    assert_eq!(
+        out.user("a@contoso.com").get("licenses_after"),
+        format!("{type_name}+SPB")
+    );
+}
