@@ -322,17 +322,7 @@ fn sub_strategy() -> impl Strategy<Value = Option<Sub>> {
         })
 }
 
-fn user_strategy() -> impl Strategy<
-    Value = (
-        Index,
-        bool,
-        bool,
-        bool,
-        Vec<&'static str>,
-        u8,
-        Vec<&'static str>,
-    ),
-> {
+fn user_strategy() -> impl Strategy<Value = RawUser> {
     (
         any::<Index>(),
         prop::bool::weighted(0.08),
@@ -344,19 +334,7 @@ fn user_strategy() -> impl Strategy<
     )
 }
 
-fn row_strategy() -> impl Strategy<
-    Value = (
-        bool,
-        Index,
-        bool,
-        bool,
-        Option<&'static str>,
-        &'static str,
-        Option<Index>,
-        &'static str,
-        Vec<&'static str>,
-    ),
-> {
+fn row_strategy() -> impl Strategy<Value = RawRow> {
     (
         prop::bool::weighted(0.5),
         any::<Index>(),
@@ -380,6 +358,8 @@ fn tenant(kind: Kind) -> impl Strategy<Value = Tenant> {
         .prop_map(move |(n_orgs, subs, users, rows)| build(kind, n_orgs, subs, users, rows))
 }
 
+/// A generated user: organization, foreign domain, usage location, blocked,
+/// licenses, which of them come through groups (bits), disabled plans.
 type RawUser = (
     Index,
     bool,
@@ -389,6 +369,8 @@ type RawUser = (
     u8,
     Vec<&'static str>,
 );
+/// A generated plan row: `*`, user, unknown user, upper case, From, To,
+/// organization scope, mode, Disable.
 type RawRow = (
     bool,
     Index,
