@@ -1,0 +1,7 @@
+//! domains.csv: the valid tenant with a fuzzed domains.csv, read as `replan run` reads it.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| replan_fuzz::read(replan_fuzz::File::Domains, data));
