@@ -2,6 +2,8 @@
 //! products (SKUs) and the service plans they contain, and how a product named by
 //! part number, id or display name resolves to one of them.
 
+#![warn(clippy::indexing_slicing)]
+
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
@@ -128,7 +130,9 @@ impl Catalog {
                 continue;
             }
             let plan = catalog.intern_plan(plan_name, plan_id);
-            catalog.skus[sku as usize].plans.push(plan);
+            if let Some(sku) = catalog.skus.get_mut(sku as usize) {
+                sku.plans.push(plan);
+            }
         }
         for sku in &mut catalog.skus {
             sku.plans.sort_unstable();
@@ -194,6 +198,10 @@ impl Catalog {
             .copied()
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "a SkuIdx is only made by this catalog, for one of its products"
+    )]
     pub fn sku(&self, sku: SkuIdx) -> &Sku {
         &self.skus[sku as usize]
     }
@@ -203,13 +211,19 @@ impl Catalog {
     }
 
     /// How outputs name a service plan: its first name in the catalog.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "a PlanIdx is only made by this catalog, for one of its plans"
+    )]
     pub fn plan_name(&self, plan: PlanIdx) -> &str {
         &self.plans[plan as usize]
     }
 
     /// Whether product `sku` contains service plan `plan`.
     pub fn contains(&self, sku: SkuIdx, plan: PlanIdx) -> bool {
-        self.skus[sku as usize].plans.binary_search(&plan).is_ok()
+        self.skus
+            .get(sku as usize)
+            .is_some_and(|s| s.plans.binary_search(&plan).is_ok())
     }
 }
 

@@ -9,6 +9,11 @@
 //! arithmetic per pool, and [`output`] writes the result files. [`run`] ties the
 //! stages together; [`cli`] turns arguments into settings.
 
+// Files nobody checked must not panic the library: errors are returned, never
+// unwrapped (unit tests may unwrap: clippy.toml). Indexing is checked where the
+// index comes from input ([`input`], [`catalog`]).
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod catalog;
 pub mod cli;
 pub mod codes;

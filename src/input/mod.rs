@@ -2,6 +2,9 @@
 //! (organizations and pools), then users.csv (whose products resolve through their
 //! organization's subscriptions), then plan.csv.
 
+// Indices here may come from the files: `get` them, never index.
+#![warn(clippy::indexing_slicing)]
+
 pub mod domains;
 pub mod plan;
 pub mod subscriptions;
@@ -106,6 +109,10 @@ impl<'c> Lookups<'c> {
         self.catalog
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`seen` holds only indices of `found`"
+    )]
     pub fn get(&mut self, text: &str) -> &Lookup {
         let i = match self.seen.get(text) {
             Some(&i) => i,

@@ -194,7 +194,7 @@ impl Table {
                     1,
                     format!(
                         "missing required column {} (accepted names: {accepted}); columns found: {}",
-                        column.names[0],
+                        column.names.first().copied().unwrap_or("?"),
                         if seen.is_empty() { "none".into() } else { seen }
                     ),
                 ));
@@ -297,7 +297,9 @@ impl Table {
                     format!("this row has {width} fields but the header has {expected}"),
                 ));
             }
-            if let Some(extra) = (expected..width).find(|&i| !clean(&self.record[i]).is_empty()) {
+            if let Some(extra) = (expected..width)
+                .find(|&i| self.record.get(i).is_some_and(|c| !clean(c).is_empty()))
+            {
                 return Err(self.at(
                     self.line(),
                     extra + 1,
@@ -378,12 +380,17 @@ impl Table {
 impl Header {
     /// Whether the file has logical column `column`.
     pub fn has(&self, column: usize) -> bool {
-        !self.positions[column].is_empty()
+        !self.positions(column).is_empty()
+    }
+
+    /// The file columns of logical column `column`, in priority order.
+    fn positions(&self, column: usize) -> &[usize] {
+        self.positions.get(column).map_or(&[], Vec::as_slice)
     }
 
     /// An error about logical column `column` on line `line`.
     pub fn error_at(&self, line: u64, column: usize, message: String) -> InputError {
-        let at = self.positions[column].first().map_or(1, |i| i + 1);
+        let at = self.positions(column).first().map_or(1, |i| i + 1);
         self.at(line, at, message)
     }
 
@@ -414,9 +421,11 @@ impl<'a> Row<'a> {
     /// The trimmed value of logical column `column`: the first non-empty one of its
     /// accepted names, or "" when absent or empty.
     pub fn get(&self, column: usize) -> &'a str {
-        self.header.positions[column]
+        self.header
+            .positions(column)
             .iter()
-            .map(|&i| clean(&self.record[i]))
+            .filter_map(|&i| self.record.get(i))
+            .map(clean)
             .find(|c| !c.is_empty())
             .unwrap_or("")
     }
@@ -440,7 +449,7 @@ impl<'a> Row<'a> {
     /// The 1-based file column of logical column `column`: the one its value comes
     /// from, else its first accepted name.
     pub fn column_number(&self, column: usize) -> usize {
-        let positions = &self.header.positions[column];
+        let positions = self.header.positions(column);
         positions
             .iter()
             .copied()
@@ -451,9 +460,12 @@ impl<'a> Row<'a> {
 
     /// An error about a required column whose cell is empty.
     pub fn empty_error(&self, column: usize) -> InputError {
-        let name = self.header.positions[column]
+        let name = self
+            .header
+            .positions(column)
             .first()
-            .map_or("?", |&i| self.header.names[i].as_str());
+            .and_then(|&i| self.header.names.get(i))
+            .map_or("?", String::as_str);
         self.error(column, format!("the required column `{name}` is empty"))
     }
 }

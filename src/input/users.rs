@@ -97,8 +97,8 @@ pub fn read(
                     .try_recv()
                     .unwrap_or_else(|_| vec![StringRecord::new(); BATCH]);
                 let mut n = 0;
-                while n < BATCH {
-                    match table.next_into(&mut batch[n]) {
+                for record in batch.iter_mut() {
+                    match table.next_into(record) {
                         Ok(true) => n += 1,
                         Ok(false) => break,
                         Err(err) => {
@@ -116,10 +116,10 @@ pub fn read(
         });
         for message in full_rx {
             let (batch, n) = message?;
-            for record in &batch[..n] {
+            for record in batch.iter().take(n) {
                 builder.add(header.row(record))?;
             }
-            if let Some(last) = batch[..n].last() {
+            if let Some(last) = n.checked_sub(1).and_then(|i| batch.get(i)) {
                 progress.set_position(header.row(last).byte());
             }
             let _ = empty_tx.send(batch);
@@ -231,12 +231,12 @@ impl Builder<'_, '_> {
         match self.users.seal() {
             Ok(()) => Ok((self.users, rows, warnings)),
             Err(Duplicate { earlier, later }) => Err(header.error_at(
-                self.lines[later as usize],
+                self.lines.get(later as usize).copied().unwrap_or(0),
                 UPN,
                 format!(
                     "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
                     self.users.upn(later),
-                    self.lines[earlier as usize]
+                    self.lines.get(earlier as usize).copied().unwrap_or(0)
                 ),
             )),
         }
