@@ -168,7 +168,9 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             let processed = run::process(&settings, &Progress::new(args.quiet))?;
             warn(&processed, &settings);
             let summary = Summary::of(&processed);
-            print(&summary, args.json, || report::findings(&processed));
+            print(&summary, args.json, || {
+                report::findings(&processed, &summary)
+            });
             Ok(processed.exit_code())
         }
     }

@@ -153,9 +153,8 @@ impl Summary {
 const EXAMPLES: usize = 5;
 
 /// `check`'s findings: per code, in table order, the count and the first users.
-pub fn findings(p: &Processed) -> String {
+pub fn findings(p: &Processed, summary: &Summary) -> String {
     let mut s = String::new();
-    let summary = Summary::of(p);
     let _ = writeln!(
         s,
         "{} planned users: {} would be reassigned, {} unchanged, {} error",
