@@ -1,20 +1,7 @@
 //! SPEC.md "Rules checked for each planned user", stages 2 to 5: one test per
 //! error and warning code, the order of the stages, and `unchanged`.
 
-use crate::util::{ACTION_COLS, Case, PLAN, SUBS, USERS, assert_consistent};
-
-/// The result columns a rule decides.
-const COLS: [&str; 9] = [
-    "user",
-    "organization",
-    "from",
-    "to",
-    "status",
-    "codes",
-    "licenses_before",
-    "licenses_after",
-    "disabled_plans",
-];
+use crate::util::{ACTION_COLS, Case, PLAN, RESULT_COLS as COLS, SUBS, USERS, assert_consistent};
 
 #[test]
 fn user_not_found_shows_the_user_as_spelled_in_the_plan() {

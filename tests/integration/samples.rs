@@ -2,19 +2,7 @@
 
 use serde_json::json;
 
-use crate::util::{ACTION_COLS, Case, Outcome, assert_consistent};
-
-const RESULT_COLS: [&str; 9] = [
-    "user",
-    "organization",
-    "from",
-    "to",
-    "status",
-    "codes",
-    "licenses_before",
-    "licenses_after",
-    "disabled_plans",
-];
+use crate::util::{ACTION_COLS, Case, Outcome, RESULT_COLS, assert_consistent};
 
 fn sample(name: &str, args: &[&str]) -> Outcome {
     let case = Case::new();

@@ -452,6 +452,19 @@ pub const OUTPUTS: [&str; 4] = [
     "summary.json",
 ];
 
+/// The result.csv columns a rule decides (all but the message).
+pub const RESULT_COLS: [&str; 9] = [
+    "user",
+    "organization",
+    "from",
+    "to",
+    "status",
+    "codes",
+    "licenses_before",
+    "licenses_after",
+    "disabled_plans",
+];
+
 /// The columns of subscription-actions.csv but `reason`.
 pub const ACTION_COLS: [&str; 8] = [
     "organization",
