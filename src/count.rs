@@ -38,7 +38,7 @@ pub fn settle(
     allow_partial: bool,
 ) -> Vec<Tally> {
     let pools = &tenant.pools;
-    let org_of = |i: usize| entries[i].user.and_then(|u| tenant.users.org(u));
+    let org_of = |i: usize| entries[i].org;
     let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
     let mut tallies = vec![Tally::default(); pools.list.len()];
     // Each candidate (passed stage 5, in plan order): the pool it moves into, and

@@ -287,22 +287,30 @@ const NO_ORG: u32 = u32::MAX;
 const USAGE_LOCATION: u8 = 1;
 const BLOCKED: u8 = 2;
 
-/// The users, in users.csv order, stored column by column: a million users are a
-/// few flat vectors, not a million small allocations.
+/// The users, in users.csv order: a fixed-size slot per user pointing into three
+/// shared arenas, so a million users are a few flat vectors, not a million small
+/// allocations. Later stages visit users in plan order, not file order: a slot
+/// holds everything but the variable-length parts, so a visit costs few cache misses.
 #[derive(Debug, Default)]
 pub struct Users {
+    slots: Vec<Slot>,
     upns: String,
-    upn_ends: Vec<usize>,
-    orgs: Vec<u32>,
     held: Vec<Held>,
-    held_ends: Vec<u32>,
     disabled: Vec<PlanRef>,
-    disabled_ends: Vec<u32>,
-    flags: Vec<u8>,
     /// (hash of the lowercased principal name, user), sorted by [`Users::seal`]:
     /// filled in file order and sorted once, it costs no cache miss per user as a
     /// hash table would.
     index: Vec<(u64, u32)>,
+}
+
+/// Where a user's parts start in the arenas (they end where the next user's start).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    upn: usize,
+    held: u32,
+    disabled: u32,
+    org: u32,
+    flags: u8,
 }
 
 /// Two users of the same principal name (ignoring case), by index.
@@ -316,43 +324,39 @@ impl Users {
     /// Room for about `n` users.
     pub fn with_capacity(n: usize) -> Users {
         Users {
+            slots: Vec::with_capacity(n),
             upns: String::with_capacity(n * 32),
-            upn_ends: Vec::with_capacity(n),
-            orgs: Vec::with_capacity(n),
             held: Vec::with_capacity(n * 2),
-            held_ends: Vec::with_capacity(n),
             disabled: Vec::new(),
-            disabled_ends: Vec::with_capacity(n),
-            flags: Vec::with_capacity(n),
             index: Vec::with_capacity(n),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.orgs.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.orgs.is_empty()
+        self.slots.is_empty()
     }
 
     /// Adds a user. Principal names are checked for duplicates by [`Users::seal`].
     pub fn add(&mut self, upn: &str, user: User<'_>) {
         self.index.push((upn_hash(upn), self.len() as u32));
-        self.upns.push_str(upn);
-        self.upn_ends.push(self.upns.len());
-        self.orgs.push(user.org.map_or(NO_ORG, |o| o.0));
-        self.held.extend_from_slice(user.licenses);
-        self.held_ends.push(self.held.len() as u32);
-        self.disabled.extend_from_slice(user.disabled);
-        self.disabled_ends.push(self.disabled.len() as u32);
-        self.flags.push(
-            if user.usage_location {
+        self.slots.push(Slot {
+            upn: self.upns.len(),
+            held: self.held.len() as u32,
+            disabled: self.disabled.len() as u32,
+            org: user.org.map_or(NO_ORG, |o| o.0),
+            flags: if user.usage_location {
                 USAGE_LOCATION
             } else {
                 0
             } | if user.blocked { BLOCKED } else { 0 },
-        );
+        });
+        self.upns.push_str(upn);
+        self.held.extend_from_slice(user.licenses);
+        self.disabled.extend_from_slice(user.disabled);
     }
 
     /// Indexes the users by principal name once all are added; finds the first
@@ -383,28 +387,52 @@ impl Users {
     /// The principal name of user `i`, as spelled in users.csv.
     pub fn upn(&self, i: u32) -> &str {
         let i = i as usize;
-        let start = if i == 0 { 0 } else { self.upn_ends[i - 1] };
-        &self.upns[start..self.upn_ends[i]]
+        let end = self.slots.get(i + 1).map_or(self.upns.len(), |s| s.upn);
+        &self.upns[self.slots[i].upn..end]
     }
 
     /// User `i`, in users.csv order.
     pub fn get(&self, i: u32) -> User<'_> {
         let i = i as usize;
-        let range =
-            |ends: &[u32]| (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize;
-        let org = self.orgs[i];
+        let slot = self.slots[i];
+        let next = self.slots.get(i + 1);
+        let held = slot.held as usize..next.map_or(self.held.len(), |s| s.held as usize);
+        let disabled =
+            slot.disabled as usize..next.map_or(self.disabled.len(), |s| s.disabled as usize);
         User {
-            org: (org != NO_ORG).then_some(OrgId(org)),
-            licenses: &self.held[range(&self.held_ends)],
-            disabled: &self.disabled[range(&self.disabled_ends)],
-            usage_location: self.flags[i] & USAGE_LOCATION != 0,
-            blocked: self.flags[i] & BLOCKED != 0,
+            org: (slot.org != NO_ORG).then_some(OrgId(slot.org)),
+            licenses: &self.held[held],
+            disabled: &self.disabled[disabled],
+            usage_location: slot.flags & USAGE_LOCATION != 0,
+            blocked: slot.flags & BLOCKED != 0,
         }
+    }
+
+    /// How many users [`Users::warm`] is best given at once: enough for their loads
+    /// to overlap, few enough to stay in the cache until visited.
+    pub const WARM: usize = 256;
+
+    /// Brings `users` into the cache, all at once. Later stages visit users in plan
+    /// order, all over memory; one by one, each visit waits for its cache misses,
+    /// while loads in a tight loop that do not depend on each other overlap.
+    pub fn warm(&self, users: impl Iterator<Item = u32> + Clone) {
+        let mut touched = 0u32;
+        for u in users.clone() {
+            touched ^= self.slots.get(u as usize).map_or(0, |s| s.held);
+        }
+        for u in users {
+            if let Some(slot) = self.slots.get(u as usize) {
+                let first = self.upns.as_bytes().get(slot.upn).copied().unwrap_or(0);
+                let held = self.held.get(slot.held as usize).map_or(0, |h| h.product.0);
+                touched ^= u32::from(first) ^ held;
+            }
+        }
+        std::hint::black_box(touched);
     }
 
     /// The organization of user `i`, without building the whole view.
     pub fn org(&self, i: u32) -> Option<OrgId> {
-        let org = self.orgs[i as usize];
+        let org = self.slots[i as usize].org;
         (org != NO_ORG).then_some(OrgId(org))
     }
 

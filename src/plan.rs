@@ -14,6 +14,8 @@ pub struct Entry {
     pub row: usize,
     /// The user in users.csv; `None` when the plan names a user who is not there.
     pub user: Option<u32>,
+    /// The user's organization, kept here because every later stage asks for it.
+    pub org: Option<OrgId>,
     /// Another row that gives this user a different move.
     pub conflict: Option<Conflict>,
 }
@@ -88,6 +90,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                         entries.push(Entry {
                             row: r,
                             user,
+                            org,
                             conflict: None,
                         });
                     }
@@ -136,6 +139,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                             entries.push(Entry {
                                 row: r,
                                 user: Some(u as u32),
+                                org: user.org,
                                 conflict: None,
                             });
                         }

@@ -82,7 +82,7 @@ impl Summary {
             for code in verdict.codes().iter() {
                 codes[code as usize] += 1;
             }
-            match entry.user.and_then(|u| p.tenant.users.org(u)) {
+            match entry.org {
                 Some(org) => per_org[org.0 as usize].add(verdict.status),
                 None => no_org.get_or_insert_default().add(verdict.status),
             }
