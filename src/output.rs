@@ -13,9 +13,9 @@ use rayon::prelude::*;
 use crate::codes::Code;
 use crate::error::Error;
 use crate::message::message;
-use crate::model::Target;
+use crate::model::{Target, User, Users};
 use crate::progress::Progress;
-use crate::reassign;
+use crate::reassign::{self, Scratch};
 use crate::report::Summary;
 use crate::rules::Status;
 use crate::run::Processed;
@@ -198,42 +198,66 @@ fn write_result<W: Write + Send>(
     let rows = p.verdicts.len();
     // Rows are formatted in parallel, a chunk per task, and written in plan order
     // (the bytes do not depend on the thread count); a batch is written while the
-    // next one is formatted.
-    let format = |start: usize| -> Vec<io::Result<Vec<u8>>> {
+    // next one is formatted. Buffers go round from writing back to formatting:
+    // fresh ones would cost a page fault every 4 KiB.
+    let format = |start: usize, mut spare: Vec<Buffers>| -> Vec<io::Result<Buffers>> {
         let end = (start + CHUNK * BATCH).min(rows);
-        (start..end)
+        let jobs: Vec<(usize, Buffers)> = (start..end)
             .step_by(CHUNK)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|from| {
+            .map(|from| (from, spare.pop().unwrap_or_default()))
+            .collect();
+        jobs.into_par_iter()
+            .map(|(from, mut buffers)| {
                 let chunk = from..(from + CHUNK).min(end);
-                let mut out = csv_writer(Vec::with_capacity(chunk.len() * 200));
-                let mut buf = String::new();
-                for i in chunk.clone() {
-                    result_row(&mut out, p, i, &mut buf)?;
+                buffers.bytes.clear();
+                let mut out = csv_writer(std::mem::take(&mut buffers.bytes));
+                let entries = &p.expansion.entries[chunk.clone()];
+                for (n, part) in entries.chunks(Users::WARM).enumerate() {
+                    p.tenant.users.warm(part.iter().filter_map(|e| e.user));
+                    let start = chunk.start + n * Users::WARM;
+                    for i in start..start + part.len() {
+                        let h = head(p, i);
+                        result_row(&mut out, p, h, &mut buffers.text, &mut buffers.scratch)?;
+                    }
                 }
                 bar.inc(chunk.len() as u64);
-                out.into_inner().map_err(|e| e.into_error())
+                buffers.bytes = out.into_inner().map_err(|e| e.into_error())?;
+                Ok(buffers)
             })
             .collect()
     };
-    let write = |w: &mut W, chunks: Vec<io::Result<Vec<u8>>>| -> io::Result<()> {
+    let write = |w: &mut W, chunks: Vec<io::Result<Buffers>>| -> io::Result<Vec<Buffers>> {
         chunks
             .into_iter()
-            .try_for_each(|chunk| w.write_all(&chunk?))
+            .map(|chunk| {
+                let chunk = chunk?;
+                w.write_all(&chunk.bytes)?;
+                Ok(chunk)
+            })
+            .collect()
     };
-    let mut pending = Vec::new();
+    let (mut pending, mut spare) = (Vec::new(), Vec::new());
     for start in (0..rows).step_by(CHUNK * BATCH) {
-        let (written, formatted) = rayon::join(|| write(w, pending), || format(start));
-        written?;
+        let (written, formatted) = rayon::join(|| write(w, pending), || format(start, spare));
+        spare = written?;
         pending = formatted;
     }
     write(w, pending)?;
     Ok(())
 }
 
-/// The first cells of a result row.
+/// What formatting a chunk of result rows writes into, kept from chunk to chunk.
+#[derive(Default)]
+struct Buffers {
+    bytes: Vec<u8>,
+    text: String,
+    scratch: Scratch,
+}
+
+/// The first cells of a result row, and its user.
 struct Head<'a> {
+    i: usize,
+    view: Option<User<'a>>,
     user: &'a str,
     organization: &'a str,
     from: &'a str,
@@ -246,15 +270,14 @@ fn head(p: &Processed, i: usize) -> Head<'_> {
     let row = &tenant.plan[entry.row];
     let name = |product| tenant.products.name(&p.catalog, product);
     Head {
+        i,
+        view: entry.user.map(|u| tenant.users.get(u)),
         user: match (entry.user, &row.target) {
             (Some(u), _) => tenant.users.upn(u),
             (None, Target::Named(n)) => n,
             (None, Target::Holders { .. }) => "",
         },
-        organization: entry
-            .user
-            .and_then(|u| tenant.users.org(u))
-            .map_or("", |o| tenant.orgs.name(o)),
+        organization: entry.org.map_or("", |o| tenant.orgs.name(o)),
         from: verdict.from.map(name).or(row.from.as_deref()).unwrap_or(""),
         to: verdict.to.map(name).unwrap_or(&row.to),
     }
@@ -274,36 +297,41 @@ fn join_into<'a>(buf: &mut String, items: impl IntoIterator<Item = &'a str>, sep
 fn result_row<W: Write>(
     w: &mut csv::Writer<W>,
     p: &Processed,
-    i: usize,
+    h: Head<'_>,
     buf: &mut String,
+    scratch: &mut Scratch,
 ) -> io::Result<()> {
+    let i = h.i;
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let catalog = &p.catalog;
     let name = |product| tenant.products.name(catalog, product);
     let Head {
+        view,
         user,
         organization,
         from,
         to,
-    } = head(p, i);
+        ..
+    } = h;
     for text in [user, organization, from, to, verdict.status.as_str()] {
         cell(w, text)?;
     }
     join_into(buf, verdict.codes().iter().map(Code::as_str), ';');
     cell(w, buf)?;
-    let user = entry.user.map(|u| tenant.users.get(u));
+    let user = view;
     let licenses = user.map_or(&[][..], |u| u.licenses);
     join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
     cell(w, buf)?;
     let row = &tenant.plan[entry.row];
     match (user, verdict.status, verdict.to) {
         (Some(user), Status::Reassigned, Some(to)) => {
-            let after = reassign::after(&user, verdict.from, to, row.mode);
+            let Scratch { after, disabled } = scratch;
+            reassign::after(&user, verdict.from, to, row.mode, after);
             join_into(buf, after.iter().map(|&p| name(p)), '+');
             cell(w, buf)?;
-            let disabled =
-                reassign::disabled_after(catalog, &tenant.products, &user, &after, &row.disable);
+            let products = &tenant.products;
+            reassign::disabled_after(catalog, products, &user, after, &row.disable, disabled);
             join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
         }
         _ => {
@@ -313,7 +341,8 @@ fn result_row<W: Write>(
         }
     }
     cell(w, buf)?;
-    cell(w, &message(p, i))?;
+    message(p, i, buf);
+    cell(w, buf)?;
     end(w)
 }
 

@@ -24,48 +24,55 @@ pub struct Env<'a> {
     pub services: &'a DataServices,
 }
 
-/// The licenses after: `swap` keeps every license but `From`, then appends `To` if
-/// not already there; `replace-all` gives `To`, plus the licenses from groups (they
-/// cannot be removed directly), as SPEC.md words it.
+/// Buffers reused from user to user: a million moves allocate nothing.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub after: Vec<ProductId>,
+    pub disabled: Vec<PlanRef>,
+}
+
+/// The licenses after, into `after`: `swap` keeps every license but `From`, then
+/// appends `To` if not already there; `replace-all` gives `To`, plus the licenses
+/// from groups (they cannot be removed directly), as SPEC.md words it.
 pub fn after(
     user: &User<'_>,
     from: Option<ProductId>,
     to: ProductId,
     mode: Mode,
-) -> Vec<ProductId> {
+    after: &mut Vec<ProductId>,
+) {
+    after.clear();
     match mode {
         Mode::Swap => {
-            let mut after: Vec<ProductId> = user
-                .licenses
-                .iter()
-                .filter(|h| Some(h.product) != from)
-                .map(|h| h.product)
-                .collect();
+            let kept = user.licenses.iter().filter(|h| Some(h.product) != from);
+            after.extend(kept.map(|h| h.product));
             if !after.contains(&to) {
                 after.push(to);
             }
-            after
         }
-        Mode::ReplaceAll => std::iter::once(to)
-            .chain(
-                user.licenses
-                    .iter()
-                    .filter(|h| h.via_group && h.product != to)
-                    .map(|h| h.product),
-            )
-            .collect(),
+        Mode::ReplaceAll => {
+            after.push(to);
+            let groups = user
+                .licenses
+                .iter()
+                .filter(|h| h.via_group && h.product != to);
+            after.extend(groups.map(|h| h.product));
+        }
     }
 }
 
-/// The disabled plans after: the user's, in their order, that a license after still
-/// contains, then the plan row's `Disable` entries not already there.
+/// The disabled plans after, into `disabled`: the user's, in their order, that a
+/// license after still contains, then the plan row's `Disable` entries not already
+/// there.
 pub fn disabled_after(
     catalog: &Catalog,
     products: &Products,
     user: &User<'_>,
     after: &[ProductId],
     disable: &[PlanRef],
-) -> Vec<PlanRef> {
+    disabled: &mut Vec<PlanRef>,
+) {
+    disabled.clear();
     let contains = |plan| {
         after.iter().any(|&p| {
             products
@@ -73,18 +80,16 @@ pub fn disabled_after(
                 .is_some_and(|sku| catalog.contains(sku, plan))
         })
     };
-    let mut disabled: Vec<PlanRef> = user
+    let kept = user
         .disabled
         .iter()
-        .filter(|d| matches!(d, PlanRef::Known(plan) if contains(*plan)))
-        .cloned()
-        .collect();
+        .filter(|d| matches!(d, PlanRef::Known(plan) if contains(*plan)));
+    disabled.extend(kept.cloned());
     for plan in disable {
         if matches!(plan, PlanRef::Known(_)) && !disabled.contains(plan) {
             disabled.push(plan.clone());
         }
     }
-    disabled
 }
 
 /// Computes what `user`'s move from `from` to `to` frees, takes and loses.
@@ -95,13 +100,18 @@ pub fn moved(
     to: ProductId,
     mode: Mode,
     disable: &[PlanRef],
+    scratch: &mut Scratch,
 ) -> Moved {
-    let after = after(user, from, to, mode);
-    let disabled = disabled_after(env.catalog, env.products, user, &after, disable);
+    let Scratch {
+        after: licenses,
+        disabled,
+    } = scratch;
+    after(user, from, to, mode, licenses);
+    disabled_after(env.catalog, env.products, user, licenses, disable, disabled);
     let freed = user
         .licenses
         .iter()
-        .filter(|h| !h.via_group && !after.contains(&h.product))
+        .filter(|h| !h.via_group && !licenses.contains(&h.product))
         .map(|h| h.product)
         .collect();
     let before = env.services.of(
@@ -111,7 +121,7 @@ pub fn moved(
     );
     let lost = before.lost_in(
         env.services
-            .of(env.products, after.iter().copied(), &disabled),
+            .of(env.products, licenses.iter().copied(), disabled),
     );
     Moved {
         freed,

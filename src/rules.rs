@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::codes::{Code, CodeSet};
 use crate::model::{OrgId, PlanRef, ProductId, Products, Resolved, Tenant, User};
 use crate::plan::Entry;
-use crate::reassign::{self, Env, Moved};
+use crate::reassign::{self, Env, Moved, Scratch};
 use crate::services::DataServices;
 
 /// How a planned user ends.
@@ -75,11 +75,11 @@ pub struct Rules<'a> {
 
 impl Rules<'_> {
     /// Runs stages 2 to 5 on one entry of the expanded plan.
-    pub fn evaluate(&self, entry: &Entry) -> Verdict {
+    pub fn evaluate(&self, entry: &Entry, scratch: &mut Scratch) -> Verdict {
         let tenant = self.tenant;
         let row = &tenant.plan[entry.row];
         let user = entry.user.map(|u| tenant.users.get(u));
-        let org = user.and_then(|u| u.org);
+        let org = entry.org;
         let from = row
             .from_lookup
             .as_ref()
@@ -123,7 +123,7 @@ impl Rules<'_> {
             services: self.services,
         };
         let user = &user;
-        let change = reassign::moved(&env, user, from, to, row.mode, &row.disable);
+        let change = reassign::moved(&env, user, from, to, row.mode, &row.disable, scratch);
         // Stage 4: already done.
         if already_done(user, from, to) {
             return Verdict {

@@ -10,9 +10,10 @@ use crate::catalog::Catalog;
 use crate::count::{self, Action, Tally};
 use crate::error::Error;
 use crate::input::{self, InputPaths};
-use crate::model::Tenant;
+use crate::model::{Tenant, Users};
 use crate::plan::{self, Expansion};
 use crate::progress::Progress;
+use crate::reassign::Scratch;
 use crate::rules::{Rules, Status, Verdict};
 use crate::services::DataServices;
 
@@ -74,7 +75,12 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
             .entries
             .par_chunks(CHUNK)
             .flat_map_iter(|chunk| {
-                let verdicts: Vec<Verdict> = chunk.iter().map(|e| rules.evaluate(e)).collect();
+                let mut scratch = Scratch::default();
+                let mut verdicts: Vec<Verdict> = Vec::with_capacity(chunk.len());
+                for part in chunk.chunks(Users::WARM) {
+                    tenant.users.warm(part.iter().filter_map(|e| e.user));
+                    verdicts.extend(part.iter().map(|e| rules.evaluate(e, &mut scratch)));
+                }
                 bar.inc(chunk.len() as u64);
                 verdicts
             })

@@ -86,7 +86,7 @@ impl ServiceSet {
     }
 
     /// Names, in the table's order.
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
+    pub fn names(self) -> impl Iterator<Item = &'static str> + Clone {
         SERVICES
             .iter()
             .enumerate()
