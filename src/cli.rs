@@ -145,14 +145,9 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             let settings = args.inputs.settings();
             refuse_input_overwrite(&args.out, &settings)?;
             let progress = Progress::new(args.inputs.quiet);
-            let processed = run::process(&settings, &progress)?;
-            warn(&processed, &settings);
-            let summary = Summary::of(&processed);
-            output::write_all(&args.out, &processed, &summary, &progress)?;
-            print(&summary, args.inputs.json, || {
-                format!("{}outputs in {}\n", summary.text(), args.out.display())
-            });
-            Ok(processed.exit_code())
+            // Writing runs on the same threads as checking: `--threads` holds for both.
+            let pool = run::pool(&settings)?;
+            pool.install(|| run_and_write(&args, &settings, &progress))
         }
         Command::Generate(args) => {
             let spec = generate::Spec {
@@ -165,7 +160,8 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         }
         Command::Check(args) => {
             let settings = args.settings();
-            let processed = run::process(&settings, &Progress::new(args.quiet))?;
+            let processed = run::pool(&settings)?
+                .install(|| run::process(&settings, &Progress::new(args.quiet)))?;
             warn(&processed, &settings);
             let summary = Summary::of(&processed);
             print(&summary, args.json, || {
@@ -174,6 +170,18 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             Ok(processed.exit_code())
         }
     }
+}
+
+/// `replan run`, on the pool of its threads.
+fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<u8, Error> {
+    let processed = run::process(settings, progress)?;
+    warn(&processed, settings);
+    let summary = Summary::of(&processed);
+    output::write_all(&args.out, &processed, &summary, progress)?;
+    print(&summary, args.inputs.json, || {
+        format!("{}outputs in {}\n", summary.text(), args.out.display())
+    });
+    Ok(processed.exit_code())
 }
 
 fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {

@@ -46,14 +46,19 @@ pub struct Processed {
 /// Rows evaluated per parallel task.
 const CHUNK: usize = 2048;
 
-/// Reads, checks and counts; writes nothing.
-pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Error> {
-    let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
+/// The worker threads of a run: `--threads`, or one per core.
+pub fn pool(settings: &Settings) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(settings.threads.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start {:?} threads: {e}", settings.threads)))?;
-    pool.install(|| {
+        .map_err(|e| Error::Usage(format!("cannot start {:?} threads: {e}", settings.threads)))
+}
+
+/// Reads, checks and counts; writes nothing. Runs on the current rayon pool
+/// ([`pool`]).
+pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Error> {
+    let started = Instant::now();
+    {
         let users_size = std::fs::metadata(&settings.inputs.users).map_or(0, |m| m.len());
         let reading = progress.bytes(users_size, "reading");
         let catalog = match &settings.catalog {
@@ -103,7 +108,7 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
             strict: settings.strict,
             started,
         })
-    })
+    }
 }
 
 impl Processed {
