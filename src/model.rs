@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
@@ -26,6 +27,8 @@ pub struct Products {
     skus: usize,
     others: Vec<String>,
     other_index: HashMap<String, u32>,
+    /// `other_index` by the text as written.
+    by_text: HashMap<String, u32>,
 }
 
 impl Products {
@@ -34,11 +37,22 @@ impl Products {
             skus: catalog.sku_count(),
             others: Vec::new(),
             other_index: HashMap::default(),
+            by_text: HashMap::default(),
         }
     }
 
     /// A product the catalog does not know, by its text.
     pub fn other(&mut self, text: &str) -> ProductId {
+        // Exports repeat the same spellings on every row: skip normalizing them.
+        if let Some(&i) = self.by_text.get(text) {
+            return ProductId(i);
+        }
+        let id = self.other_by_key(text);
+        self.by_text.insert(text.to_string(), id.0);
+        id
+    }
+
+    fn other_by_key(&mut self, text: &str) -> ProductId {
         let k = key(text);
         if let Some(&i) = self.other_index.get(&k) {
             return ProductId(i);
@@ -137,7 +151,8 @@ impl Orgs {
 
     /// The organization of a user principal name: the owner of its domain.
     pub fn of_user(&self, upn: &str) -> Option<OrgId> {
-        self.of_domain(upn.rsplit_once('@')?.1)
+        let at = upn.bytes().rposition(|b| b == b'@')?;
+        self.of_domain(&upn[at + 1..])
     }
 
     /// An organization given by its name or one of its domains.
@@ -362,7 +377,7 @@ impl Users {
     /// Indexes the users by principal name once all are added; finds the first
     /// principal name (in file order) that is listed twice, ignoring case.
     pub fn seal(&mut self) -> Result<(), Duplicate> {
-        self.index.sort_unstable();
+        self.index.par_sort_unstable();
         let mut first: Option<Duplicate> = None;
         for group in self
             .index
@@ -565,7 +580,13 @@ pub enum Resolved {
 
 /// `text` lowercased, borrowed when it already is (most domains and names are).
 fn lowercase(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_uppercase) {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else if text.chars().any(char::is_uppercase) {
         Cow::Owned(text.to_lowercase())
     } else {
         Cow::Borrowed(text)

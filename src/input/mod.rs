@@ -128,10 +128,13 @@ impl<'c> Lookups<'c> {
 
 /// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
 pub fn yes_no(cell: &str) -> Option<bool> {
-    match cell.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "1" => Some(true),
-        "false" | "no" | "0" => Some(false),
-        _ => None,
+    let is = |words: [&str; 3]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
+    if is(["true", "yes", "1"]) {
+        Some(true)
+    } else if is(["false", "no", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -149,9 +152,8 @@ pub fn split_products(cell: &str) -> impl Iterator<Item = &str> {
     let mut rest = cell;
     std::iter::from_fn(move || {
         while !rest.is_empty() {
-            let cut = rest.char_indices().find(|&(i, c)| {
-                c == '+'
-                    && !rest[..i].ends_with(char::is_whitespace)
+            let cut = rest.match_indices('+').find(|&(i, _)| {
+                !rest[..i].ends_with(char::is_whitespace)
                     && !rest[i + 1..].starts_with(char::is_whitespace)
             });
             let part = match cut {

@@ -267,7 +267,12 @@ impl Table {
                 format!("{width} fields in one row; at most {MAX_FIELDS} are accepted"),
             ));
         }
-        if let Some(i) = self.record.iter().position(|c| c.len() > MAX_CELL) {
+        // A row shorter than the limit cannot hold a cell longer than it.
+        let long = self.record.as_slice().len() > MAX_CELL;
+        if let Some(i) = long
+            .then(|| self.record.iter().position(|c| c.len() > MAX_CELL))
+            .flatten()
+        {
             return Err(self.at(
                 self.line(),
                 i + 1,
@@ -532,7 +537,11 @@ fn is_type_line(line: &[u8]) -> bool {
 
 /// A cell without surrounding white space (non-breaking spaces included).
 pub fn clean(cell: &str) -> &str {
-    cell.trim_matches(char::is_whitespace)
+    // Most cells start and end with a visible ASCII character: nothing to decode.
+    match cell.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => cell,
+        _ => cell.trim_matches(char::is_whitespace),
+    }
 }
 
 /// A header as compared: lowercase, without spaces, `_`, `.` and `-`.
