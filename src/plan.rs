@@ -1,6 +1,7 @@
 //! Stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
 //! row in users.csv order), settling rows that name the same user.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Lookup, key};
@@ -42,27 +43,20 @@ const NO_ENTRY: u32 = u32::MAX;
 /// Expands every plan row.
 pub fn expand(tenant: &Tenant) -> Expansion {
     let users = &tenant.users;
-    // A row for a named user wins over `*` rows, wherever it stands.
-    let mut named = vec![false; users.len()];
     let row_user: Vec<Option<u32>> = tenant
         .plan
-        .iter()
+        .par_iter()
         .map(|row| match &row.target {
             Target::Named(name) => users.find(name),
             Target::Holders { .. } => None,
         })
         .collect();
+    // A row for a named user wins over `*` rows, wherever it stands.
+    let mut named = vec![false; users.len()];
     for &u in row_user.iter().flatten() {
         named[u as usize] = true;
     }
-    // Users of each organization, for `*` rows scoped to one.
-    let mut by_org: Vec<Vec<u32>> = vec![Vec::new(); tenant.orgs.len()];
-    for u in 0..users.len() as u32 {
-        if let Some(org) = users.org(u) {
-            by_org[org.0 as usize].push(u);
-        }
-    }
-    let all: Vec<u32> = (0..users.len() as u32).collect();
+    let holders = holders(tenant);
     let mut entry_of = vec![NO_ENTRY; users.len()];
     let mut missing: HashMap<String, usize> = HashMap::default();
     let mut entries: Vec<Entry> = Vec::new();
@@ -96,40 +90,12 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     }
                 }
             }
-            Target::Holders { organization } => {
-                let scope = match organization {
-                    Some(name) => match tenant.orgs.find(name) {
-                        Some(org) => Some(org),
-                        None => {
-                            unmatched.push(row.line);
-                            continue;
-                        }
-                    },
-                    None => None,
-                };
-                let unknown_from = row
-                    .from
-                    .as_deref()
-                    .and_then(|f| tenant.products.find_other(f));
-                let mut matched = false;
-                let scoped = match scope {
-                    Some(org) => &by_org[org.0 as usize],
-                    None => &all,
-                };
-                // `From` resolves once per organization, not once per user.
-                let mut from_of_org: Vec<Option<Resolved>> = vec![None; tenant.orgs.len() + 1];
-                for &u in scoped {
-                    let (user, u) = (users.get(u), u as usize);
-                    let slot = user.org.map_or(tenant.orgs.len(), |o| o.0 as usize);
-                    let from = *from_of_org[slot].get_or_insert_with(|| {
-                        row.from_lookup
-                            .as_ref()
-                            .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, user.org))
-                    });
-                    if !holds_from(row, from, unknown_from, &user) {
-                        continue;
-                    }
-                    matched = true;
+            Target::Holders { .. } => {
+                if holders[r].is_empty() {
+                    unmatched.push(row.line);
+                }
+                for &(u, org) in &holders[r] {
+                    let u = u as usize;
                     if named[u] {
                         continue;
                     }
@@ -139,7 +105,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                             entries.push(Entry {
                                 row: r,
                                 user: Some(u as u32),
-                                org: user.org,
+                                org,
                                 conflict: None,
                             });
                         }
@@ -147,18 +113,119 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                             tenant,
                             &mut entries[e as usize],
                             row,
-                            user.org,
+                            org,
                             Code::AmbiguousPlan,
                         ),
                     }
-                }
-                if !matched {
-                    unmatched.push(row.line);
                 }
             }
         }
     }
     Expansion { entries, unmatched }
+}
+
+/// Users scanned per parallel task when matching `*` rows.
+const CHUNK: usize = 8192;
+
+/// For each plan row, the users a `*` row matches and their organizations, in
+/// users.csv order (none for a named row). Rows and parts of users are matched in
+/// parallel.
+fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
+    let users = &tenant.users;
+    let scoped = |row: &PlanRow| match &row.target {
+        Target::Holders {
+            organization: Some(name),
+        } => Some(tenant.orgs.find(name)),
+        _ => None,
+    };
+    let needs_all = tenant
+        .plan
+        .iter()
+        .any(|row| matches!(row.target, Target::Holders { organization: None }));
+    let all: Vec<u32> = if needs_all {
+        (0..users.len() as u32).collect()
+    } else {
+        Vec::new()
+    };
+    let by_org = tenant
+        .plan
+        .iter()
+        .any(|row| scoped(row).is_some())
+        .then(|| members(tenant));
+    tenant
+        .plan
+        .par_iter()
+        .map(|row| {
+            let scope: &[u32] = match (&row.target, scoped(row), &by_org) {
+                (Target::Named(_), _, _) => &[],
+                (_, None, _) => &all,
+                (_, Some(Some(org)), Some(by_org)) => by_org.of(org),
+                (_, Some(_), _) => &[],
+            };
+            let unknown_from = row
+                .from
+                .as_deref()
+                .and_then(|f| tenant.products.find_other(f));
+            scope
+                .par_chunks(CHUNK)
+                .flat_map_iter(|part| {
+                    // `From` resolves once per organization, not once per user.
+                    let mut from_of_org: Vec<Option<Resolved>> = vec![None; tenant.orgs.len() + 1];
+                    part.iter().filter_map(move |&u| {
+                        let user = users.get(u);
+                        let slot = user.org.map_or(tenant.orgs.len(), |o| o.0 as usize);
+                        let from = *from_of_org[slot].get_or_insert_with(|| {
+                            row.from_lookup
+                                .as_ref()
+                                .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, user.org))
+                        });
+                        holds_from(row, from, unknown_from, &user).then_some((u, user.org))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The users of each organization, in users.csv order, in one flat vector.
+struct Members {
+    users: Vec<u32>,
+    /// Where each organization's users start in `users` (one more for the end).
+    starts: Vec<usize>,
+}
+
+impl Members {
+    fn of(&self, org: OrgId) -> &[u32] {
+        let o = org.0 as usize;
+        &self.users[self.starts[o]..self.starts[o + 1]]
+    }
+}
+
+/// Groups the users by organization: count, then place (no vector per organization).
+fn members(tenant: &Tenant) -> Members {
+    let users = &tenant.users;
+    let mut starts = vec![0usize; tenant.orgs.len() + 1];
+    for u in 0..users.len() as u32 {
+        if let Some(org) = users.org(u) {
+            starts[org.0 as usize + 1] += 1;
+        }
+    }
+    for o in 1..starts.len() {
+        starts[o] += starts[o - 1];
+    }
+    let mut next = starts.clone();
+    let mut placed = vec![0u32; starts.last().copied().unwrap_or(0)];
+    for u in 0..users.len() as u32 {
+        if let Some(org) = users.org(u) {
+            let at = &mut next[org.0 as usize];
+            placed[*at] = u;
+            *at += 1;
+        }
+    }
+    Members {
+        users: placed,
+        starts,
+    }
 }
 
 /// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
