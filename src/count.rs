@@ -55,7 +55,13 @@ pub fn settle(
             v.to.filter(|_| change.moves_in)
                 .and_then(|to| pool_of(org, to));
         candidates.push((i, into));
-        frees.extend(change.freed.iter().filter_map(|&p| pool_of(org, p)));
+        frees.extend(
+            change
+                .freed
+                .as_slice()
+                .iter()
+                .filter_map(|&p| pool_of(org, p)),
+        );
         frees_from.push(frees.len());
     }
     let mut open = vec![true; candidates.len()];
@@ -122,7 +128,11 @@ pub fn settle(
             continue;
         };
         let org = org_of(i);
-        let touched = verdict.from.iter().chain(&verdict.to).chain(&change.freed);
+        let touched = verdict
+            .from
+            .iter()
+            .chain(&verdict.to)
+            .chain(change.freed.as_slice());
         for p in touched.filter_map(|&p| pool_of(org, p)) {
             tallies[p].touched = true;
         }

@@ -10,11 +10,30 @@ use crate::services::{DataServices, ServiceSet};
 #[derive(Debug)]
 pub struct Moved {
     /// Direct licenses dropped: each frees a seat of its pool.
-    pub freed: Box<[ProductId]>,
+    pub freed: Freed,
     /// The user did not hold `To`: a seat of its pool is taken.
     pub moves_in: bool,
     /// Data services the user has before and not after.
     pub lost: ServiceSet,
+}
+
+/// The direct licenses a move drops. A swap drops one at most: only a
+/// `replace-all` of a user with several direct licenses allocates.
+#[derive(Debug)]
+pub enum Freed {
+    None,
+    One(ProductId),
+    Many(Box<[ProductId]>),
+}
+
+impl Freed {
+    pub fn as_slice(&self) -> &[ProductId] {
+        match self {
+            Freed::None => &[],
+            Freed::One(product) => std::slice::from_ref(product),
+            Freed::Many(products) => products,
+        }
+    }
 }
 
 /// What a move reads besides the user.
@@ -108,12 +127,18 @@ pub fn moved(
     } = scratch;
     after(user, from, to, mode, licenses);
     disabled_after(env.catalog, env.products, user, licenses, disable, disabled);
-    let freed = user
+    let mut dropped = user
         .licenses
         .iter()
         .filter(|h| !h.via_group && !licenses.contains(&h.product))
-        .map(|h| h.product)
-        .collect();
+        .map(|h| h.product);
+    let freed = match (dropped.next(), dropped.next()) {
+        (None, _) => Freed::None,
+        (Some(one), None) => Freed::One(one),
+        (Some(first), Some(second)) => {
+            Freed::Many([first, second].into_iter().chain(dropped).collect())
+        }
+    };
     let before = env.services.of(
         env.products,
         user.licenses.iter().map(|h| h.product),
