@@ -44,14 +44,23 @@ pub fn write_all(
     };
     fs::create_dir_all(out).map_err(fail(out))?;
     let bar = progress.bar(p.verdicts.len() as u64, "writing");
-    let mut staged = Vec::new();
-    staged.push(stage(out, RESULT, |w| write_result(w, p, &bar))?);
-    staged.push(stage(out, ACTIONS, |w| write_actions(w, p))?);
-    staged.push(stage(out, BACKUP, |w| write_backup(w, p))?);
-    staged.push(stage(out, SUMMARY, |w| {
-        serde_json::to_writer_pretty(&mut *w, summary)?;
-        w.write_all(b"\n")
-    })?);
+    // The small files are written while result.csv is: a thread that waits for
+    // the next batch of result rows takes them.
+    let (result, others) = rayon::join(
+        || stage(out, RESULT, |w| write_result(w, p, &bar)),
+        || -> Result<_, Error> {
+            Ok([
+                stage(out, ACTIONS, |w| write_actions(w, p))?,
+                stage(out, BACKUP, |w| write_backup(w, p))?,
+                stage(out, SUMMARY, |w| {
+                    serde_json::to_writer_pretty(&mut *w, summary)?;
+                    w.write_all(b"\n")
+                })?,
+            ])
+        },
+    );
+    let mut staged = vec![result?];
+    staged.extend(others?);
     bar.finish_and_clear();
     replace(out, staged)
 }
