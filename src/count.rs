@@ -3,7 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::codes::{Code, CodeSet};
-use crate::model::{OrgId, ProductId, Tenant};
+use crate::model::{OrgId, Pools, ProductId, Tenant};
 use crate::plan::Entry;
 use crate::rules::{Status, Verdict};
 
@@ -39,13 +39,18 @@ pub fn settle(
 ) -> Vec<Tally> {
     let pools = &tenant.pools;
     let org_of = |i: usize| entries[i].org;
-    let pool_of = |org: Option<OrgId>, product: ProductId| org.and_then(|o| pools.get(o, product));
+    let (mut from_pool, mut to_pool, mut freed_pool) = (
+        PoolCache::new(pools),
+        PoolCache::new(pools),
+        PoolCache::new(pools),
+    );
     let mut tallies = vec![Tally::default(); pools.list.len()];
     // Each candidate (passed stage 5, in plan order): the pool it moves into, and
     // the pools it frees a seat of, flat (`frees[frees_from[m]..frees_from[m + 1]]`).
-    let mut candidates: Vec<(usize, Option<usize>)> = Vec::new();
-    let mut frees: Vec<usize> = Vec::new();
-    let mut frees_from: Vec<usize> = vec![0];
+    let mut candidates: Vec<(usize, Option<usize>)> = Vec::with_capacity(verdicts.len());
+    let mut frees: Vec<usize> = Vec::with_capacity(verdicts.len());
+    let mut frees_from: Vec<usize> = Vec::with_capacity(verdicts.len() + 1);
+    frees_from.push(0);
     for (i, v) in verdicts.iter().enumerate() {
         let Some(change) = v.moved.as_ref().filter(|_| v.status == Status::Reassigned) else {
             continue;
@@ -53,14 +58,14 @@ pub fn settle(
         let org = org_of(i);
         let into =
             v.to.filter(|_| change.moves_in)
-                .and_then(|to| pool_of(org, to));
+                .and_then(|to| to_pool.get(org, to));
         candidates.push((i, into));
         frees.extend(
             change
                 .freed
                 .as_slice()
                 .iter()
-                .filter_map(|&p| pool_of(org, p)),
+                .filter_map(|&p| freed_pool.get(org, p)),
         );
         frees_from.push(frees.len());
     }
@@ -128,22 +133,55 @@ pub fn settle(
             continue;
         };
         let org = org_of(i);
+        let to = verdict.to.and_then(|to| to_pool.get(org, to));
         let touched = verdict
             .from
-            .iter()
-            .chain(&verdict.to)
-            .chain(change.freed.as_slice());
-        for p in touched.filter_map(|&p| pool_of(org, p)) {
+            .and_then(|from| from_pool.get(org, from))
+            .into_iter()
+            .chain(to)
+            .chain(
+                change
+                    .freed
+                    .as_slice()
+                    .iter()
+                    .filter_map(|&p| freed_pool.get(org, p)),
+            );
+        for p in touched {
             tallies[p].touched = true;
         }
         if change.moves_in
             && verdict.status == Status::Error
-            && let Some(p) = verdict.to.and_then(|to| pool_of(org, to))
+            && let Some(p) = to
         {
             tallies[p].wanted_errors += 1;
         }
     }
     tallies
+}
+
+/// [`Pools::get`] remembering its last answer: users in plan order mostly share
+/// their row and organization, so the same pool is asked for again and again.
+struct PoolCache<'a> {
+    pools: &'a Pools,
+    last: Option<(OrgId, ProductId, Option<usize>)>,
+}
+
+impl<'a> PoolCache<'a> {
+    fn new(pools: &'a Pools) -> Self {
+        PoolCache { pools, last: None }
+    }
+
+    fn get(&mut self, org: Option<OrgId>, product: ProductId) -> Option<usize> {
+        let org = org?;
+        match self.last {
+            Some((o, p, pool)) if o == org && p == product => pool,
+            _ => {
+                let pool = self.pools.get(org, product);
+                self.last = Some((org, product, pool));
+                pool
+            }
+        }
+    }
 }
 
 /// What to do with a pool after the run.
