@@ -18,7 +18,7 @@ use indicatif::ProgressBar;
 
 use crate::catalog::{Catalog, Lookup};
 use crate::error::InputError;
-use crate::model::{Orgs, Pools, Products, RowCounts, Tenant};
+use crate::model::{Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
 
 /// Where each input file is.
 #[derive(Clone, Debug)]
@@ -94,6 +94,8 @@ pub struct Lookups<'c> {
     /// Text as written → index in `found`: one hash per cell on the common path.
     seen: HashMap<String, usize>,
     found: Vec<Lookup>,
+    /// Service plans by the text as written.
+    plans: HashMap<String, PlanRef>,
 }
 
 impl<'c> Lookups<'c> {
@@ -102,11 +104,22 @@ impl<'c> Lookups<'c> {
             catalog,
             seen: HashMap::default(),
             found: Vec::new(),
+            plans: HashMap::default(),
         }
     }
 
     pub fn catalog(&self) -> &'c Catalog {
         self.catalog
+    }
+
+    /// The service plan named `text`, as [`PlanRef::new`] finds it.
+    pub fn plan(&mut self, text: &str) -> PlanRef {
+        if let Some(plan) = self.plans.get(text) {
+            return plan.clone();
+        }
+        let plan = PlanRef::new(self.catalog, text);
+        self.plans.insert(text.to_string(), plan.clone());
+        plan
     }
 
     #[allow(

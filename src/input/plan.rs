@@ -90,7 +90,7 @@ pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), I
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = PlanRef::new(lookups.catalog(), text);
+            let plan = lookups.plan(text);
             if !disable.contains(&plan) {
                 disable.push(plan);
             }

@@ -198,7 +198,7 @@ impl Builder<'_, '_> {
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = PlanRef::new(self.lookups.catalog(), text);
+            let plan = self.lookups.plan(text);
             if !self.disabled.contains(&plan) {
                 self.disabled.push(plan);
             }
