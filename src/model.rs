@@ -314,8 +314,9 @@ pub struct Users {
     disabled: Vec<PlanRef>,
     /// (hash of the lowercased principal name, user), sorted by [`Users::seal`]:
     /// filled in file order and sorted once, it costs no cache miss per user as a
-    /// hash table would.
-    index: Vec<(u64, u32)>,
+    /// hash table would. 32 bits of hash are plenty: names of equal hash are
+    /// compared anyway, and 8 bytes a user instead of 16 is 80 MB less at 10M.
+    index: Vec<(u32, u32)>,
 }
 
 /// Where a user's parts start in the arenas (they end where the next user's start).
@@ -452,13 +453,13 @@ impl Users {
     }
 
     /// The first position in the sorted index whose hash is not below `hash`.
-    /// Hashes are spread evenly over `u64`, so the position is about
-    /// `hash / 2^64 * len`: search a window around that guess, widened until it
+    /// Hashes are spread evenly over `u32`, so the position is about
+    /// `hash / 2^32 * len`: search a window around that guess, widened until it
     /// holds the answer, instead of the whole index (a cache miss per step).
-    fn lower_bound(&self, hash: u64) -> usize {
+    fn lower_bound(&self, hash: u32) -> usize {
         let index = &self.index;
         let len = index.len();
-        let guess = ((u128::from(hash) * len as u128) >> 64) as usize;
+        let guess = ((u64::from(hash) * len as u64) >> 32) as usize;
         let (mut lo, mut hi, mut step) = (guess.saturating_sub(32), (guess + 32).min(len), 32);
         while lo > 0 && index[lo].0 >= hash {
             step *= 2;
@@ -485,7 +486,7 @@ impl Users {
 }
 
 /// Principal names compare ignoring case: hash them lowercased, without allocating.
-fn upn_hash(upn: &str) -> u64 {
+fn upn_hash(upn: &str) -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = rustc_hash::FxBuildHasher.build_hasher();
     if upn.is_ascii() {
@@ -501,7 +502,8 @@ fn upn_hash(upn: &str) -> u64 {
             h.write_u32(c as u32);
         }
     }
-    h.finish()
+    // FxHash mixes its high bits best.
+    (h.finish() >> 32) as u32
 }
 
 fn same_upn(a: &str, b: &str) -> bool {

@@ -59,7 +59,10 @@ pub fn expand(tenant: &Tenant) -> Expansion {
     let holders = holders(tenant);
     let mut entry_of = vec![NO_ENTRY; users.len()];
     let mut missing: HashMap<String, usize> = HashMap::default();
-    let mut entries: Vec<Entry> = Vec::new();
+    // At most a row per named user plus every holder: no regrowing (a copy of
+    // the entries, and half as much again in memory, at the peak).
+    let most = row_user.len() + holders.iter().map(Vec::len).sum::<usize>();
+    let mut entries: Vec<Entry> = Vec::with_capacity(most);
     let mut unmatched = Vec::new();
     for (r, row) in tenant.plan.iter().enumerate() {
         match &row.target {

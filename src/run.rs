@@ -58,57 +58,57 @@ pub fn pool(settings: &Settings) -> Result<rayon::ThreadPool, Error> {
 /// ([`pool`]).
 pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Error> {
     let started = Instant::now();
-    {
-        let users_size = std::fs::metadata(&settings.inputs.users).map_or(0, |m| m.len());
-        let reading = progress.bytes(users_size, "reading");
-        let catalog = match &settings.catalog {
-            Some(path) => Catalog::load(path)?,
-            None => Catalog::builtin()?,
-        };
-        let tenant = input::read(&settings.inputs, &catalog, &reading)?;
-        reading.finish_and_clear();
-        let services = DataServices::new(&catalog);
-        let expansion = plan::expand(&tenant);
-        let rules = Rules {
-            catalog: &catalog,
-            tenant: &tenant,
-            services: &services,
-            strict: settings.strict,
-        };
-        let bar = progress.bar(expansion.entries.len() as u64, "checking");
-        let mut verdicts: Vec<Verdict> = expansion
-            .entries
-            .par_chunks(CHUNK)
-            .flat_map_iter(|chunk| {
-                let mut scratch = Scratch::default();
-                let mut verdicts: Vec<Verdict> = Vec::with_capacity(chunk.len());
-                for part in chunk.chunks(Users::WARM) {
-                    tenant.users.warm(part.iter().filter_map(|e| e.user));
-                    verdicts.extend(part.iter().map(|e| rules.evaluate(e, &mut scratch)));
-                }
-                bar.inc(chunk.len() as u64);
-                verdicts
-            })
-            .collect();
-        bar.finish_and_clear();
-        let tallies = count::settle(
-            &tenant,
-            &expansion.entries,
-            &mut verdicts,
-            settings.allow_partial,
-        );
-        let actions = count::actions(&tenant, &catalog, &tallies);
-        Ok(Processed {
-            catalog,
-            tenant,
-            expansion,
-            verdicts,
-            tallies,
-            actions,
-            strict: settings.strict,
-            started,
+    let users_size = std::fs::metadata(&settings.inputs.users).map_or(0, |m| m.len());
+    let reading = progress.bytes(users_size, "reading");
+    let catalog = match &settings.catalog {
+        Some(path) => Catalog::load(path)?,
+        None => Catalog::builtin()?,
+    };
+    let tenant = input::read(&settings.inputs, &catalog, &reading)?;
+    reading.finish_and_clear();
+    let services = DataServices::new(&catalog);
+    let expansion = plan::expand(&tenant);
+    let rules = Rules {
+        catalog: &catalog,
+        tenant: &tenant,
+        services: &services,
+        strict: settings.strict,
+    };
+    let bar = progress.bar(expansion.entries.len() as u64, "checking");
+    // An indexed iterator collects straight into the vector (a flat_map would
+    // collect into pieces, then copy: twice the verdicts' memory at the peak).
+    let entries = &expansion.entries;
+    let mut verdicts: Vec<Verdict> = entries
+        .par_iter()
+        .enumerate()
+        .with_min_len(CHUNK)
+        .map_init(Scratch::default, |scratch, (i, entry)| {
+            if i % Users::WARM == 0 {
+                let part = &entries[i..(i + Users::WARM).min(entries.len())];
+                tenant.users.warm(part.iter().filter_map(|e| e.user));
+                bar.inc(part.len() as u64);
+            }
+            rules.evaluate(entry, scratch)
         })
-    }
+        .collect();
+    bar.finish_and_clear();
+    let tallies = count::settle(
+        &tenant,
+        &expansion.entries,
+        &mut verdicts,
+        settings.allow_partial,
+    );
+    let actions = count::actions(&tenant, &catalog, &tallies);
+    Ok(Processed {
+        catalog,
+        tenant,
+        expansion,
+        verdicts,
+        tallies,
+        actions,
+        strict: settings.strict,
+        started,
+    })
 }
 
 impl Processed {
