@@ -682,3 +682,62 @@ fn actions_are_sorted_by_organization_then_product_in_lowercase_byte_order() {
     );
     assert_consistent(&out);
 }
+
+#[test]
+fn replace_all_frees_a_seat_of_every_direct_license_it_drops() {
+    // Ann's replace-all drops two direct licenses: both seats are freed, and Bob
+    // takes the Visio one, which was full.
+    let out = Case::new()
+        .users(&[
+            USERS,
+            "ann@contoso.com,US,,O365_BUSINESS_PREMIUM+VISIOCLIENT,,",
+            "bob@contoso.com,US,,,,",
+        ])
+        .subscriptions(&[
+            SUBS,
+            "contoso.com,O365_BUSINESS_PREMIUM,Active,1,1",
+            "contoso.com,SPE_E3,Active,1,0",
+            "contoso.com,VISIOCLIENT,Active,1,1",
+        ])
+        .plan(&[
+            PLAN,
+            "ann@contoso.com,O365_BUSINESS_PREMIUM,SPE_E3,,,replace-all",
+            "bob@contoso.com,,VISIOCLIENT,,,",
+        ])
+        .run(&[]);
+    out.assert_exit(0);
+    out.result().assert_rows(
+        &["user", "status", "licenses_after"],
+        &[
+            &["ann@contoso.com", "reassigned", "SPE_E3"],
+            &["bob@contoso.com", "reassigned", "VISIOCLIENT"],
+        ],
+    );
+    out.actions().assert_rows(
+        &ACTION_COLS,
+        &[
+            &[
+                "contoso.com",
+                "O365_BUSINESS_PREMIUM",
+                "cancel-subscription",
+                "1",
+                "1",
+                "0",
+                "1",
+                "0",
+            ],
+            &["contoso.com", "SPE_E3", "keep", "1", "0", "1", "0", "0"],
+            &[
+                "contoso.com",
+                "VISIOCLIENT",
+                "keep",
+                "1",
+                "1",
+                "1",
+                "0",
+                "0",
+            ],
+        ],
+    );
+    assert_consistent(&out);
+}
