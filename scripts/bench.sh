@@ -35,7 +35,7 @@ for n in "${sizes[@]}"; do
   : > "$dir/replan.txt"; : > "$dir/floor.txt"
   # A first, untimed run reads the inputs into the file cache for both and tells
   # how many rows the floor writes (as many as replan plans).
-  "$bin" run "$data" --out "$out" --quiet >/dev/null || [ $? -eq 1 ]
+  "$bin" run "$data" --out "$out" --quiet >/dev/null 2>&1 || [ $? -eq 1 ]
   planned=$(grep -m1 '"planned"' "$out/summary.json" | tr -dc '0-9')
   # Alternate the two, so that a slow spell of the machine weighs on both alike.
   for _ in $(seq "$runs"); do
