@@ -159,11 +159,18 @@ fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
         .plan
         .par_iter()
         .map(|row| {
-            let scope: &[u32] = match (&row.target, scoped(row), &by_org) {
-                (Target::Named(_), _, _) => &[],
-                (_, None, _) => &all,
-                (_, Some(Some(org)), Some(by_org)) => by_org.of(org),
-                (_, Some(_), _) => &[],
+            let resolve = |org: Option<OrgId>| {
+                row.from_lookup
+                    .as_ref()
+                    .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, org))
+            };
+            // `From` resolves once per organization, not once per user: once for a
+            // row scoped to one, once per organization met for the others.
+            let (scope, from_of_scope): (&[u32], _) = match (&row.target, scoped(row), &by_org) {
+                (Target::Named(_), _, _) => (&[], None),
+                (_, None, _) => (&all, None),
+                (_, Some(Some(org)), Some(by_org)) => (by_org.of(org), Some(resolve(Some(org)))),
+                (_, Some(_), _) => (&[], None),
             };
             let unknown_from = row
                 .from
@@ -172,15 +179,15 @@ fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
             scope
                 .par_chunks(CHUNK)
                 .flat_map_iter(|part| {
-                    // `From` resolves once per organization, not once per user.
-                    let mut from_of_org: Vec<Option<Resolved>> = vec![None; tenant.orgs.len() + 1];
+                    let mut from_of_org: Vec<Option<Resolved>> = match from_of_scope {
+                        Some(_) => Vec::new(),
+                        None => vec![None; tenant.orgs.len() + 1],
+                    };
                     part.iter().filter_map(move |&u| {
                         let user = users.get(u);
-                        let slot = user.org.map_or(tenant.orgs.len(), |o| o.0 as usize);
-                        let from = *from_of_org[slot].get_or_insert_with(|| {
-                            row.from_lookup
-                                .as_ref()
-                                .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, user.org))
+                        let from = from_of_scope.unwrap_or_else(|| {
+                            let slot = user.org.map_or(tenant.orgs.len(), |o| o.0 as usize);
+                            *from_of_org[slot].get_or_insert_with(|| resolve(user.org))
                         });
                         holds_from(row, from, unknown_from, &user).then_some((u, user.org))
                     })
