@@ -195,17 +195,20 @@ pub fn pipeline(data: &[u8]) {
 /// check them.
 fn run_and_check(settings: &Settings) {
     let progress = Progress::hidden();
-    let Ok(processed) = run::process(settings, &progress) else {
-        return;
-    };
-    let summary = Summary::of(&processed);
-    let _ = summary.text();
-    let _ = report::findings(&processed);
-    let _ = report::unmatched_warnings(&processed, "plan.csv");
-    let _ = processed.exit_code();
-    let out = scratch().join("out");
-    output::write_all(&out, &processed, &summary, &progress).expect("the outputs are written");
-    check_outputs(&out, processed.verdicts.len());
+    let pool = run::pool(settings).expect("a pool of the settings' threads");
+    pool.install(|| {
+        let Ok(processed) = run::process(settings, &progress) else {
+            return;
+        };
+        let summary = Summary::of(&processed);
+        let _ = summary.text();
+        let _ = report::findings(&processed, &summary);
+        let _ = report::unmatched_warnings(&processed, "plan.csv");
+        let _ = processed.exit_code();
+        let out = scratch().join("out");
+        output::write_all(&out, &processed, &summary, &progress).expect("the outputs are written");
+        check_outputs(&out, processed.verdicts.len());
+    });
 }
 
 /// Every output CSV is rectangular and holds no cell a spreadsheet would run;
