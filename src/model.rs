@@ -628,6 +628,38 @@ mod tests {
     }
 
     #[test]
+    fn names_of_equal_hash_are_told_apart() {
+        // 32-bit hashes collide among some 80,000 names: find two that do.
+        let mut seen = HashMap::default();
+        let (first, second) = (0..1_000_000)
+            .map(|i| format!("user{i}@contoso.com"))
+            .find_map(|name| {
+                let earlier = seen.insert(upn_hash(&name), name.clone())?;
+                Some((earlier, name))
+            })
+            .unwrap();
+        let mut users = Users::with_capacity(0);
+        for name in [&first, "other@contoso.com", &second] {
+            users.add(name, user());
+        }
+        assert_eq!(
+            users.seal(),
+            Ok(()),
+            "two names of one hash are not a duplicate"
+        );
+        assert_eq!(users.find(&first), Some(0));
+        assert_eq!(users.find(&second.to_uppercase()), Some(2));
+        users.add(&first.to_uppercase(), user());
+        assert_eq!(
+            users.seal(),
+            Err(Duplicate {
+                earlier: 0,
+                later: 3
+            })
+        );
+    }
+
+    #[test]
     fn seal_reports_the_first_name_listed_twice_in_file_order() {
         let mut users = Users::with_capacity(0);
         for name in [
