@@ -30,7 +30,7 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
         if let Ok(style) =
-            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec})")
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {human_pos}/{human_len}")
         {
             bar.set_style(style.progress_chars("=> "));
         }
