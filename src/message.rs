@@ -16,9 +16,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
     let row = &tenant.plan[entry.row];
     let org = entry.org;
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
-    let name = |product| tenant.products.name(&p.catalog, product);
-    let from = verdict.from.map(name).or(row.from.as_deref()).unwrap_or("");
-    let to = verdict.to.map(name).unwrap_or(&row.to);
+    let (from, to) = p.from_to(i);
     out.clear();
     let mut parts = Sentence { out };
     match verdict.status {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::codes::Code;
 use crate::error::Error;
 use crate::message::message;
-use crate::model::{Target, User, Users};
+use crate::model::{Target, Users};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
 use crate::report::Summary;
@@ -234,8 +234,7 @@ fn write_result<W: Write + Send>(
                     p.tenant.users.warm(part.iter().filter_map(|e| e.user));
                     let start = chunk.start + n * Users::WARM;
                     for i in start..start + part.len() {
-                        let h = head(p, i);
-                        result_row(&mut out, p, h, &mut buffers.text, &mut buffers.scratch)?;
+                        result_row(&mut out, p, i, &mut buffers.text, &mut buffers.scratch)?;
                     }
                 }
                 bar.inc(chunk.len() as u64);
@@ -272,10 +271,8 @@ struct Buffers {
     scratch: Scratch,
 }
 
-/// The first cells of a result row, and its user.
+/// The first cells of a result row.
 struct Head<'a> {
-    i: usize,
-    view: Option<User<'a>>,
     user: &'a str,
     organization: &'a str,
     from: &'a str,
@@ -283,21 +280,19 @@ struct Head<'a> {
 }
 
 fn head(p: &Processed, i: usize) -> Head<'_> {
-    let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
+    let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row];
-    let name = |product| tenant.products.name(&p.catalog, product);
+    let (from, to) = p.from_to(i);
     Head {
-        i,
-        view: entry.user.map(|u| tenant.users.get(u)),
         user: match (entry.user, &row.target) {
             (Some(u), _) => tenant.users.upn(u),
             (None, Target::Named(n)) => n,
             (None, Target::Holders { .. }) => "",
         },
         organization: entry.org.map_or("", |o| tenant.orgs.name(o)),
-        from: verdict.from.map(name).or(row.from.as_deref()).unwrap_or(""),
-        to: verdict.to.map(name).unwrap_or(&row.to),
+        from,
+        to,
     }
 }
 
@@ -315,29 +310,26 @@ fn join_into<'a>(buf: &mut String, items: impl IntoIterator<Item = &'a str>, sep
 fn result_row<W: Write>(
     w: &mut csv::Writer<W>,
     p: &Processed,
-    h: Head<'_>,
+    i: usize,
     buf: &mut String,
     scratch: &mut Scratch,
 ) -> io::Result<()> {
-    let i = h.i;
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let catalog = &p.catalog;
     let name = |product| tenant.products.name(catalog, product);
     let Head {
-        view,
         user,
         organization,
         from,
         to,
-        ..
-    } = h;
+    } = head(p, i);
     for text in [user, organization, from, to, verdict.status.as_str()] {
         cell(w, text)?;
     }
     join_into(buf, verdict.codes().iter().map(Code::as_str), ';');
     cell(w, buf)?;
-    let user = view;
+    let user = entry.user.map(|u| tenant.users.get(u));
     let licenses = user.map_or(&[][..], |u| u.licenses);
     join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
     cell(w, buf)?;

@@ -135,26 +135,17 @@ const CHUNK: usize = 8192;
 /// parallel.
 fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
     let users = &tenant.users;
-    let scoped = |row: &PlanRow| match &row.target {
-        Target::Holders {
-            organization: Some(name),
-        } => Some(tenant.orgs.find(name)),
-        _ => None,
+    let rows_with = |organization: bool| {
+        tenant.plan.iter().any(|row| {
+            matches!(&row.target, Target::Holders { organization: o } if o.is_some() == organization)
+        })
     };
-    let needs_all = tenant
-        .plan
-        .iter()
-        .any(|row| matches!(row.target, Target::Holders { organization: None }));
-    let all: Vec<u32> = if needs_all {
+    let all: Vec<u32> = if rows_with(false) {
         (0..users.len() as u32).collect()
     } else {
         Vec::new()
     };
-    let by_org = tenant
-        .plan
-        .iter()
-        .any(|row| scoped(row).is_some())
-        .then(|| members(tenant));
+    let members = rows_with(true).then(|| members(tenant));
     tenant
         .plan
         .par_iter()
@@ -166,11 +157,15 @@ fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
             };
             // `From` resolves once per organization, not once per user: once for a
             // row scoped to one, once per organization met for the others.
-            let (scope, from_of_scope): (&[u32], _) = match (&row.target, scoped(row), &by_org) {
-                (Target::Named(_), _, _) => (&[], None),
-                (_, None, _) => (&all, None),
-                (_, Some(Some(org)), Some(by_org)) => (by_org.of(org), Some(resolve(Some(org)))),
-                (_, Some(_), _) => (&[], None),
+            let (scope, from_of_scope): (&[u32], _) = match &row.target {
+                Target::Named(_) => (&[], None),
+                Target::Holders { organization: None } => (&all, None),
+                Target::Holders {
+                    organization: Some(name),
+                } => match (tenant.orgs.find(name), &members) {
+                    (Some(org), Some(members)) => (members.of(org), Some(resolve(Some(org)))),
+                    _ => (&[], None),
+                },
             };
             let unknown_from = row
                 .from

@@ -112,6 +112,18 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
 }
 
 impl Processed {
+    /// `From` and `To` of planned user `i` as the outputs show them: the products
+    /// they resolve to for the user's organization, else the plan's text.
+    pub fn from_to(&self, i: usize) -> (&str, &str) {
+        let (verdict, row) = (
+            &self.verdicts[i],
+            &self.tenant.plan[self.expansion.entries[i].row],
+        );
+        let name = |product| self.tenant.products.name(&self.catalog, product);
+        let from = verdict.from.map(name).or(row.from.as_deref()).unwrap_or("");
+        (from, verdict.to.map(name).unwrap_or(&row.to))
+    }
+
     /// Whether any reassigned user carries a warning, or a `*` row matched nobody.
     pub fn has_warnings(&self) -> bool {
         !self.expansion.unmatched.is_empty()

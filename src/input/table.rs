@@ -268,10 +268,8 @@ impl Table {
             ));
         }
         // A row shorter than the limit cannot hold a cell longer than it.
-        let long = self.record.as_slice().len() > MAX_CELL;
-        if let Some(i) = long
-            .then(|| self.record.iter().position(|c| c.len() > MAX_CELL))
-            .flatten()
+        if self.record.as_slice().len() > MAX_CELL
+            && let Some(i) = self.record.iter().position(|c| c.len() > MAX_CELL)
         {
             return Err(self.at(
                 self.line(),
