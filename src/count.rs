@@ -38,7 +38,7 @@ pub fn settle(
     allow_partial: bool,
 ) -> Vec<Tally> {
     let pools = &tenant.pools;
-    let org_of = |i: usize| entries[i].org;
+    let org_of = |i: usize| entries[i].org();
     let (mut from_pool, mut to_pool, mut freed_pool) = (
         PoolCache::new(pools),
         PoolCache::new(pools),

@@ -13,8 +13,8 @@ use crate::run::Processed;
 pub fn message(p: &Processed, i: usize, out: &mut String) {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
-    let row = &tenant.plan[entry.row];
-    let org = entry.org;
+    let row = &tenant.plan[entry.row()];
+    let org = entry.org();
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
     let (from, to) = p.from_to(i);
     out.clear();
@@ -54,7 +54,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
             for code in verdict.errors.iter() {
                 match code {
                     Code::DuplicateUser | Code::AmbiguousPlan => {
-                        let other = entry.conflict.map_or(0, |c| c.line);
+                        let other = entry.conflict.map_or(0, |c| c.line(tenant));
                         let rows = if code == Code::DuplicateUser {
                             "rows"
                         } else {
@@ -74,7 +74,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
                     Code::OrganizationUnknown => say!(
                         parts,
                         "no organization owns the domain of {}: add it to domains.csv",
-                        entry.user.map_or("", |u| tenant.users.upn(u))
+                        entry.user().map_or("", |u| tenant.users.upn(u))
                     ),
                     Code::UnknownProduct => {
                         let texts = sides(p, row, org, |r| {

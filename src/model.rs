@@ -3,6 +3,7 @@
 //! and the plan's rows. Built by [`crate::input`], read by every later stage.
 
 use std::borrow::Cow;
+use std::num::NonZeroU32;
 
 use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap as HashMap;
@@ -11,13 +12,23 @@ use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
 
 /// A product as the tenant names it: a catalog SKU, or a text the catalog does not
 /// know (a trial, a new SKU), matched ignoring case and carried as first written.
+/// Held one past its index, so that an `Option<ProductId>` takes 4 bytes, not 8
+/// (a verdict holds two, and there is one verdict per planned user).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProductId(u32);
+pub struct ProductId(NonZeroU32);
 
 impl ProductId {
     /// The product of a catalog SKU.
     pub fn sku(sku: SkuIdx) -> ProductId {
-        ProductId(sku)
+        ProductId::at(sku)
+    }
+
+    fn at(index: u32) -> ProductId {
+        ProductId(NonZeroU32::MIN.saturating_add(index))
+    }
+
+    fn index(self) -> u32 {
+        self.0.get() - 1
     }
 }
 
@@ -45,39 +56,40 @@ impl Products {
     pub fn other(&mut self, text: &str) -> ProductId {
         // Exports repeat the same spellings on every row: skip normalizing them.
         if let Some(&i) = self.by_text.get(text) {
-            return ProductId(i);
+            return ProductId::at(i);
         }
         let id = self.other_by_key(text);
-        self.by_text.insert(text.to_string(), id.0);
+        self.by_text.insert(text.to_string(), id.index());
         id
     }
 
     fn other_by_key(&mut self, text: &str) -> ProductId {
         let k = key(text);
         if let Some(&i) = self.other_index.get(&k) {
-            return ProductId(i);
+            return ProductId::at(i);
         }
         let id = (self.skus + self.others.len()) as u32;
         self.others.push(text.to_string());
         self.other_index.insert(k, id);
-        ProductId(id)
+        ProductId::at(id)
     }
 
     /// A product the catalog does not know, if the inputs named it.
     pub fn find_other(&self, text: &str) -> Option<ProductId> {
-        self.other_index.get(&key(text)).map(|&i| ProductId(i))
+        self.other_index.get(&key(text)).map(|&i| ProductId::at(i))
     }
 
     /// The catalog SKU, if the product is one.
     pub fn as_sku(&self, product: ProductId) -> Option<SkuIdx> {
-        ((product.0 as usize) < self.skus).then_some(product.0)
+        let i = product.index();
+        ((i as usize) < self.skus).then_some(i)
     }
 
     /// How outputs name a product: its SKU part number, or the text as written.
     pub fn name<'a>(&'a self, catalog: &'a Catalog, product: ProductId) -> &'a str {
         match self.as_sku(product) {
             Some(sku) => &catalog.sku(sku).part,
-            None => &self.others[product.0 as usize - self.skus],
+            None => &self.others[product.index() as usize - self.skus],
         }
     }
 }
@@ -312,10 +324,8 @@ pub struct Users {
     upns: String,
     held: Vec<Held>,
     disabled: Vec<PlanRef>,
-    /// (hash of the lowercased principal name, user), sorted by [`Users::seal`]:
-    /// filled in file order and sorted once, it costs no cache miss per user as a
-    /// hash table would. 32 bits of hash are plenty: names of equal hash are
-    /// compared anyway, and 8 bytes a user instead of 16 is 80 MB less at 10M.
+    /// (hash of the lowercased principal name, user) in file order, until
+    /// [`Users::seal`] sorts it into [`Names`].
     index: Vec<(u32, u32)>,
 }
 
@@ -377,14 +387,11 @@ impl Users {
 
     /// Indexes the users by principal name once all are added; finds the first
     /// principal name (in file order) that is listed twice, ignoring case.
-    pub fn seal(&mut self) -> Result<(), Duplicate> {
-        self.index.par_sort_unstable();
+    pub fn seal(mut self) -> (Users, Result<Names, Duplicate>) {
+        let mut index = std::mem::take(&mut self.index);
+        index.par_sort_unstable();
         let mut first: Option<Duplicate> = None;
-        for group in self
-            .index
-            .chunk_by(|a, b| a.0 == b.0)
-            .filter(|g| g.len() > 1)
-        {
+        for group in index.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
             // Same hash: compare the names themselves, earlier users first.
             for (n, &(_, later)) in group.iter().enumerate() {
                 let earlier = group[..n]
@@ -397,7 +404,8 @@ impl Users {
                 }
             }
         }
-        first.map_or(Ok(()), Err)
+        let names = first.map_or(Ok(Names { index }), Err);
+        (self, names)
     }
 
     /// The principal name of user `i`, as spelled in users.csv.
@@ -439,7 +447,10 @@ impl Users {
         for u in users {
             if let Some(slot) = self.slots.get(u as usize) {
                 let first = self.upns.as_bytes().get(slot.upn).copied().unwrap_or(0);
-                let held = self.held.get(slot.held as usize).map_or(0, |h| h.product.0);
+                let held = self
+                    .held
+                    .get(slot.held as usize)
+                    .map_or(0, |h| h.product.index());
                 touched ^= u32::from(first) ^ held;
             }
         }
@@ -451,7 +462,20 @@ impl Users {
         let org = self.slots[i as usize].org;
         (org != NO_ORG).then_some(OrgId(org))
     }
+}
 
+/// The users by principal name, ignoring case: needed to expand the plan, and
+/// dropped after, so that its memory serves the later stages.
+#[derive(Debug)]
+pub struct Names {
+    /// (hash of the lowercased principal name, user), sorted: filled in file order
+    /// and sorted once, it costs no cache miss per user as a hash table would. 32
+    /// bits of hash are plenty: names of equal hash are compared anyway, and 8 bytes
+    /// a user instead of 16 is 80 MB less at 10M.
+    index: Vec<(u32, u32)>,
+}
+
+impl Names {
     /// The first position in the sorted index whose hash is not below `hash`.
     /// Hashes are spread evenly over `u32`, so the position is about
     /// `hash / 2^32 * len`: search a window around that guess, widened until it
@@ -473,15 +497,15 @@ impl Users {
         lo + index[lo..hi].partition_point(|&(h, _)| h < hash)
     }
 
-    /// The user of this principal name, ignoring case (once sealed).
-    pub fn find(&self, upn: &str) -> Option<u32> {
+    /// The user of `users` of this principal name, ignoring case.
+    pub fn find(&self, users: &Users, upn: &str) -> Option<u32> {
         let hash = upn_hash(upn);
         let start = self.lower_bound(hash);
         self.index[start..]
             .iter()
             .take_while(|&&(h, _)| h == hash)
             .map(|&(_, i)| i)
-            .find(|&i| same_upn(self.upn(i), upn))
+            .find(|&i| same_upn(users.upn(i), upn))
     }
 }
 
@@ -618,13 +642,23 @@ mod tests {
         for name in &names {
             users.add(name, user());
         }
-        assert_eq!(users.seal(), Ok(()));
+        let (users, index) = users.seal();
+        let index = index.unwrap();
         for (i, name) in names.iter().enumerate() {
-            assert_eq!(users.find(&name.to_lowercase()), Some(i as u32), "{name}");
-            assert_eq!(users.find(&name.to_uppercase()), Some(i as u32), "{name}");
+            let found = |upn: &str| index.find(&users, upn);
+            assert_eq!(found(&name.to_lowercase()), Some(i as u32), "{name}");
+            assert_eq!(found(&name.to_uppercase()), Some(i as u32), "{name}");
         }
-        assert_eq!(users.find("nobody@contoso.com"), None);
+        assert_eq!(index.find(&users, "nobody@contoso.com"), None);
         assert_eq!(users.upn(7), "User.7@Contoso.com");
+    }
+
+    fn sealed(names: &[&str]) -> (Users, Result<Names, Duplicate>) {
+        let mut users = Users::with_capacity(0);
+        for name in names {
+            users.add(name, user());
+        }
+        users.seal()
     }
 
     #[test]
@@ -638,21 +672,15 @@ mod tests {
                 Some((earlier, name))
             })
             .unwrap();
-        let mut users = Users::with_capacity(0);
-        for name in [&first, "other@contoso.com", &second] {
-            users.add(name, user());
-        }
+        let (users, index) = sealed(&[&first, "other@contoso.com", &second]);
+        let index = index.expect("two names of one hash are not a duplicate");
+        assert_eq!(index.find(&users, &first), Some(0));
+        assert_eq!(index.find(&users, &second.to_uppercase()), Some(2));
+        let upper = first.to_uppercase();
+        let (_, index) = sealed(&[&first, "other@contoso.com", &second, &upper]);
         assert_eq!(
-            users.seal(),
-            Ok(()),
-            "two names of one hash are not a duplicate"
-        );
-        assert_eq!(users.find(&first), Some(0));
-        assert_eq!(users.find(&second.to_uppercase()), Some(2));
-        users.add(&first.to_uppercase(), user());
-        assert_eq!(
-            users.seal(),
-            Err(Duplicate {
+            index.err(),
+            Some(Duplicate {
                 earlier: 0,
                 later: 3
             })
@@ -661,15 +689,12 @@ mod tests {
 
     #[test]
     fn seal_reports_the_first_name_listed_twice_in_file_order() {
-        let mut users = Users::with_capacity(0);
-        for name in [
+        let names = [
             "a@x.com", "b@x.com", "Ä@x.com", "B@X.COM", "ä@x.com", "A@x.com",
-        ] {
-            users.add(name, user());
-        }
+        ];
         assert_eq!(
-            users.seal(),
-            Err(Duplicate {
+            sealed(&names).1.err(),
+            Some(Duplicate {
                 earlier: 1,
                 later: 3
             })

@@ -231,7 +231,7 @@ fn write_result<W: Write + Send>(
                 let mut out = csv_writer(std::mem::take(&mut buffers.bytes));
                 let entries = &p.expansion.entries[chunk.clone()];
                 for (n, part) in entries.chunks(Users::WARM).enumerate() {
-                    p.tenant.users.warm(part.iter().filter_map(|e| e.user));
+                    p.tenant.users.warm(part.iter().filter_map(|e| e.user()));
                     let start = chunk.start + n * Users::WARM;
                     for i in start..start + part.len() {
                         result_row(&mut out, p, i, &mut buffers.text, &mut buffers.scratch)?;
@@ -282,15 +282,15 @@ struct Head<'a> {
 fn head(p: &Processed, i: usize) -> Head<'_> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
-    let row = &tenant.plan[entry.row];
+    let row = &tenant.plan[entry.row()];
     let (from, to) = p.from_to(i);
     Head {
-        user: match (entry.user, &row.target) {
+        user: match (entry.user(), &row.target) {
             (Some(u), _) => tenant.users.upn(u),
             (None, Target::Named(n)) => n,
             (None, Target::Holders { .. }) => "",
         },
-        organization: entry.org.map_or("", |o| tenant.orgs.name(o)),
+        organization: entry.org().map_or("", |o| tenant.orgs.name(o)),
         from,
         to,
     }
@@ -329,11 +329,11 @@ fn result_row<W: Write>(
     }
     join_into(buf, verdict.codes().iter().map(Code::as_str), ';');
     cell(w, buf)?;
-    let user = entry.user.map(|u| tenant.users.get(u));
+    let user = entry.user().map(|u| tenant.users.get(u));
     let licenses = user.map_or(&[][..], |u| u.licenses);
     join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
     cell(w, buf)?;
-    let row = &tenant.plan[entry.row];
+    let row = &tenant.plan[entry.row()];
     match (user, verdict.status, verdict.to) {
         (Some(user), Status::Reassigned, Some(to)) => {
             let Scratch { after, disabled } = scratch;

@@ -6,19 +6,49 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Lookup, key};
 use crate::codes::Code;
-use crate::model::{Mode, OrgId, PlanRef, PlanRow, ProductId, Resolved, Target, Tenant, User};
+use crate::model::{
+    Mode, Names, OrgId, PlanRef, PlanRow, ProductId, Resolved, Target, Tenant, User,
+};
 
-/// One planned user.
+/// One planned user: 20 bytes, as there is one per planned user (ten million of
+/// them take 200 MB, not the 400 MB of `usize` and `Option` fields).
 #[derive(Debug)]
 pub struct Entry {
-    /// The first plan row for this user (index into `Tenant::plan`).
-    pub row: usize,
-    /// The user in users.csv; `None` when the plan names a user who is not there.
-    pub user: Option<u32>,
-    /// The user's organization, kept here because every later stage asks for it.
-    pub org: Option<OrgId>,
+    row: u32,
+    /// `NONE` when the plan names a user who is not in users.csv.
+    user: u32,
+    /// `NONE` when the user's organization is not known.
+    org: u32,
     /// Another row that gives this user a different move.
     pub conflict: Option<Conflict>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Entry {
+    fn new(row: usize, user: Option<u32>, org: Option<OrgId>) -> Entry {
+        Entry {
+            row: row as u32,
+            user: user.unwrap_or(NONE),
+            org: org.map_or(NONE, |o| o.0),
+            conflict: None,
+        }
+    }
+
+    /// The first plan row for this user (index into `Tenant::plan`).
+    pub fn row(&self) -> usize {
+        self.row as usize
+    }
+
+    /// The user in users.csv; `None` when the plan names a user who is not there.
+    pub fn user(&self) -> Option<u32> {
+        (self.user != NONE).then_some(self.user)
+    }
+
+    /// The user's organization, kept here because every later stage asks for it.
+    pub fn org(&self) -> Option<OrgId> {
+        (self.org != NONE).then_some(OrgId(self.org))
+    }
 }
 
 /// Two plan rows that disagree about one user.
@@ -26,8 +56,15 @@ pub struct Entry {
 pub struct Conflict {
     /// `duplicate-user` (named rows) or `ambiguous-plan` (`*` rows).
     pub code: Code,
-    /// The line of the row that disagrees with the first.
-    pub line: u64,
+    /// The row that disagrees with the first (index into `Tenant::plan`).
+    row: u32,
+}
+
+impl Conflict {
+    /// The line in plan.csv of the row that disagrees with the first.
+    pub fn line(&self, tenant: &Tenant) -> u64 {
+        tenant.plan[self.row as usize].line
+    }
 }
 
 /// The plan, one entry per user.
@@ -41,13 +78,13 @@ pub struct Expansion {
 const NO_ENTRY: u32 = u32::MAX;
 
 /// Expands every plan row.
-pub fn expand(tenant: &Tenant) -> Expansion {
+pub fn expand(tenant: &Tenant, names: &Names) -> Expansion {
     let users = &tenant.users;
     let row_user: Vec<Option<u32>> = tenant
         .plan
         .par_iter()
         .map(|row| match &row.target {
-            Target::Named(name) => users.find(name),
+            Target::Named(name) => names.find(users, name),
             Target::Holders { .. } => None,
         })
         .collect();
@@ -76,7 +113,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                 };
                 let org = user.and_then(|u| users.org(u));
                 match existing {
-                    Some(e) => disagree(tenant, &mut entries[e], row, org, Code::DuplicateUser),
+                    Some(e) => disagree(tenant, &mut entries[e], r, org, Code::DuplicateUser),
                     None => {
                         match user {
                             Some(u) => entry_of[u as usize] = entries.len() as u32,
@@ -84,12 +121,7 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                                 missing.insert(name.to_lowercase(), entries.len());
                             }
                         }
-                        entries.push(Entry {
-                            row: r,
-                            user,
-                            org,
-                            conflict: None,
-                        });
+                        entries.push(Entry::new(r, user, org));
                     }
                 }
             }
@@ -105,17 +137,12 @@ pub fn expand(tenant: &Tenant) -> Expansion {
                     match entry_of[u] {
                         NO_ENTRY => {
                             entry_of[u] = entries.len() as u32;
-                            entries.push(Entry {
-                                row: r,
-                                user: Some(u as u32),
-                                org,
-                                conflict: None,
-                            });
+                            entries.push(Entry::new(r, Some(u as u32), org));
                         }
                         e => disagree(
                             tenant,
                             &mut entries[e as usize],
-                            row,
+                            r,
                             org,
                             Code::AmbiguousPlan,
                         ),
@@ -259,13 +286,12 @@ fn holds_from(
 }
 
 /// Marks `entry` with `code` if `row` gives its user another move than its first row.
-fn disagree(tenant: &Tenant, entry: &mut Entry, row: &PlanRow, org: Option<OrgId>, code: Code) {
-    if entry.conflict.is_none()
-        && Move::of(tenant, &tenant.plan[entry.row], org) != Move::of(tenant, row, org)
-    {
+fn disagree(tenant: &Tenant, entry: &mut Entry, r: usize, org: Option<OrgId>, code: Code) {
+    let (first, row) = (&tenant.plan[entry.row()], &tenant.plan[r]);
+    if entry.conflict.is_none() && Move::of(tenant, first, org) != Move::of(tenant, row, org) {
         entry.conflict = Some(Conflict {
             code,
-            line: row.line,
+            row: r as u32,
         });
     }
 }

@@ -82,7 +82,7 @@ impl Summary {
             for code in verdict.codes().iter() {
                 codes[code as usize] += 1;
             }
-            match entry.org {
+            match entry.org() {
                 Some(org) => per_org[org.0 as usize].add(verdict.status),
                 None => no_org.get_or_insert_default().add(verdict.status),
             }
@@ -200,7 +200,7 @@ pub fn findings(p: &Processed, summary: &Summary) -> String {
 }
 
 fn user_text<'a>(p: &'a Processed, entry: &'a crate::plan::Entry) -> &'a str {
-    match (entry.user, &p.tenant.plan[entry.row].target) {
+    match (entry.user(), &p.tenant.plan[entry.row()].target) {
         (Some(u), _) => p.tenant.users.upn(u),
         (None, Target::Named(name)) => name,
         (None, Target::Holders { .. }) => "*",

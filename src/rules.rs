@@ -77,9 +77,9 @@ impl Rules<'_> {
     /// Runs stages 2 to 5 on one entry of the expanded plan.
     pub fn evaluate(&self, entry: &Entry, scratch: &mut Scratch) -> Verdict {
         let tenant = self.tenant;
-        let row = &tenant.plan[entry.row];
-        let user = entry.user.map(|u| tenant.users.get(u));
-        let org = entry.org;
+        let row = &tenant.plan[entry.row()];
+        let user = entry.user().map(|u| tenant.users.get(u));
+        let org = entry.org();
         let from = row
             .from_lookup
             .as_ref()

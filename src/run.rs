@@ -64,10 +64,11 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
         Some(path) => Catalog::load(path)?,
         None => Catalog::builtin()?,
     };
-    let tenant = input::read(&settings.inputs, &catalog, &reading)?;
+    let (tenant, names) = input::read(&settings.inputs, &catalog, &reading)?;
     reading.finish_and_clear();
     let services = DataServices::new(&catalog);
-    let expansion = plan::expand(&tenant);
+    let expansion = plan::expand(&tenant, &names);
+    drop(names);
     let rules = Rules {
         catalog: &catalog,
         tenant: &tenant,
@@ -85,7 +86,7 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
         .map_init(Scratch::default, |scratch, (i, entry)| {
             if i % Users::WARM == 0 {
                 let part = &entries[i..(i + Users::WARM).min(entries.len())];
-                tenant.users.warm(part.iter().filter_map(|e| e.user));
+                tenant.users.warm(part.iter().filter_map(|e| e.user()));
                 bar.inc(part.len() as u64);
             }
             rules.evaluate(entry, scratch)
@@ -117,7 +118,7 @@ impl Processed {
     pub fn from_to(&self, i: usize) -> (&str, &str) {
         let (verdict, row) = (
             &self.verdicts[i],
-            &self.tenant.plan[self.expansion.entries[i].row],
+            &self.tenant.plan[self.expansion.entries[i].row()],
         );
         let name = |product| self.tenant.products.name(&self.catalog, product);
         let from = verdict.from.map(name).or(row.from.as_deref()).unwrap_or("");

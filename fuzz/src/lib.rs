@@ -147,8 +147,8 @@ pub fn read(file: File, data: &[u8]) {
     let fuzzed = write("fuzzed.csv", data);
     let paths = paths(Some((file, fuzzed)));
     let reading = Progress::hidden().bar(0, "reading");
-    if let Ok(tenant) = input::read(&paths, builtin(), &reading) {
-        let expansion = replan::plan::expand(&tenant);
+    if let Ok((tenant, names)) = input::read(&paths, builtin(), &reading) {
+        let expansion = replan::plan::expand(&tenant, &names);
         assert!(expansion.entries.len() <= tenant.users.len() + tenant.plan.len());
     }
 }

@@ -18,7 +18,7 @@ use indicatif::ProgressBar;
 
 use crate::catalog::{Catalog, Lookup};
 use crate::error::InputError;
-use crate::model::{Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
+use crate::model::{Names, Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
 
 /// Where each input file is.
 #[derive(Clone, Debug)]
@@ -38,13 +38,14 @@ impl InputPaths {
     }
 }
 
-/// Reads every input, or says where the first unusable one is wrong.
+/// Reads every input, or says where the first unusable one is wrong. The users'
+/// names come apart from the tenant: only the plan's expansion needs them.
 /// `progress` follows the bytes of users.csv read, the one input that can be large.
 pub fn read(
     paths: &InputPaths,
     catalog: &Catalog,
     progress: &ProgressBar,
-) -> Result<Tenant, InputError> {
+) -> Result<(Tenant, Names), InputError> {
     let mut lookups = Lookups::new(catalog);
     let domains = match &paths.domains {
         Some(path) => Some(domains::read(path)?),
@@ -63,7 +64,7 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, user_rows, warnings) = users::read(
+    let (users, names, user_rows, warnings) = users::read(
         &paths.users,
         &mut lookups,
         &orgs,
@@ -72,7 +73,7 @@ pub fn read(
         progress,
     )?;
     let (plan, plan_rows) = plan::read(&paths.plan, &mut lookups)?;
-    Ok(Tenant {
+    let tenant = Tenant {
         products,
         orgs,
         pools,
@@ -85,7 +86,8 @@ pub fn read(
             domains: domain_rows,
         },
         warnings,
-    })
+    };
+    Ok((tenant, names))
 }
 
 /// Product names already looked up: exports repeat the same few names on every row.

@@ -10,7 +10,9 @@ use indicatif::ProgressBar;
 
 use crate::input::table::{Column, Header, Row, Table, clean};
 use crate::input::{Lookups, split_products, yes_no};
-use crate::model::{Duplicate, Held, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users};
+use crate::model::{
+    Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users,
+};
 
 const UPN: usize = 0;
 const LICENSES: usize = 1;
@@ -59,7 +61,7 @@ pub fn read(
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
-) -> Result<(Users, u64, Vec<String>), InputError> {
+) -> Result<(Users, Names, u64, Vec<String>), InputError> {
     let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -217,10 +219,10 @@ impl Builder<'_, '_> {
 
     /// The users, once no principal name is listed twice.
     fn finish(
-        mut self,
+        self,
         header: &Header,
         rows: u64,
-    ) -> Result<(Users, u64, Vec<String>), InputError> {
+    ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
         let warnings = self.type_names.iter().map(|(first, n)| {
             format!(
                 "{}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)",
@@ -228,15 +230,16 @@ impl Builder<'_, '_> {
             )
         });
         let warnings = warnings.collect();
+        let line = |user: u32| self.lines.get(user as usize).copied().unwrap_or(0);
         match self.users.seal() {
-            Ok(()) => Ok((self.users, rows, warnings)),
-            Err(Duplicate { earlier, later }) => Err(header.error_at(
-                self.lines.get(later as usize).copied().unwrap_or(0),
+            (users, Ok(names)) => Ok((users, names, rows, warnings)),
+            (users, Err(Duplicate { earlier, later })) => Err(header.error_at(
+                line(later),
                 UPN,
                 format!(
                     "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
-                    self.users.upn(later),
-                    self.lines.get(earlier as usize).copied().unwrap_or(0)
+                    users.upn(later),
+                    line(earlier)
                 ),
             )),
         }
