@@ -73,8 +73,8 @@ pub fn read(
         users: Users::with_capacity((size / 64).min(1 << 26) as usize),
         licenses: Vec::new(),
         disabled: Vec::new(),
-        lines: Vec::new(),
         type_names: None,
+        lines: Lines::default(),
     };
     if rayon::current_num_threads() < 2 {
         while table.next_row()? {
@@ -133,6 +133,34 @@ pub fn read(
     })
 }
 
+/// The line of every user, kept as the few places where the next user is not on
+/// the next line (after a blank line or a cell over several lines): 8 bytes a user
+/// would be 80 MB at 10M, for an error message.
+#[derive(Default)]
+struct Lines {
+    /// (user, line), for the first user and each user not on the line after the last.
+    breaks: Vec<(u32, u64)>,
+    last: u64,
+    users: u32,
+}
+
+impl Lines {
+    fn push(&mut self, line: u64) {
+        if self.users == 0 || line != self.last + 1 {
+            self.breaks.push((self.users, line));
+        }
+        self.last = line;
+        self.users += 1;
+    }
+
+    fn of(&self, user: u32) -> u64 {
+        let at = self.breaks.partition_point(|&(u, _)| u <= user);
+        at.checked_sub(1)
+            .and_then(|i| self.breaks.get(i))
+            .map_or(0, |&(u, line)| line + u64::from(user - u))
+    }
+}
+
 /// What Export-Csv writes for a property that is an object, not text
 /// (`System.Object[]`, `Microsoft.Graph.PowerShell.Models…[]`).
 fn is_type_name(cell: &str) -> bool {
@@ -152,10 +180,10 @@ struct Builder<'a, 'c> {
     /// Buffers reused from row to row.
     licenses: Vec<Held>,
     disabled: Vec<PlanRef>,
-    /// The line of each user, to name the second of two users of one name.
-    lines: Vec<u64>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
+    /// The line of each user, to name the second of two users of one name.
+    lines: Lines,
 }
 
 impl Builder<'_, '_> {
@@ -230,18 +258,19 @@ impl Builder<'_, '_> {
             )
         });
         let warnings = warnings.collect();
-        let line = |user: u32| self.lines.get(user as usize).copied().unwrap_or(0);
         match self.users.seal() {
             (users, Ok(names)) => Ok((users, names, rows, warnings)),
-            (users, Err(Duplicate { earlier, later })) => Err(header.error_at(
-                line(later),
-                UPN,
-                format!(
-                    "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
-                    users.upn(later),
-                    line(earlier)
-                ),
-            )),
+            (users, Err(Duplicate { earlier, later })) => {
+                Err(header.error_at(
+                    self.lines.of(later),
+                    UPN,
+                    format!(
+                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
+                        users.upn(later),
+                        self.lines.of(earlier)
+                    ),
+                ))
+            }
         }
     }
 

@@ -185,6 +185,18 @@ fn the_same_user_twice_in_users_csv() {
         "Adele@Contoso.com,US,,SPB,,",
     ]);
     refused(&case, "users.csv:3:1");
+    // Lines, not rows: a blank line and a cell over two lines come between.
+    let case = valid().users(&[
+        USERS,
+        "megan@contoso.com,US,,SPB,,",
+        "adele@contoso.com,US,,O365_BUSINESS_PREMIUM,,",
+        ",,,,,",
+        "alex@contoso.com,US,,SPB,\"EXCHANGE_S_STANDARD;",
+        "MCOSTANDARD\",",
+        "Adele@Contoso.com,US,,SPB,,",
+    ]);
+    let out = refused(&case, "users.csv:7:1");
+    assert!(out.stderr.contains("first on line 3"), "{}", out.describe());
 }
 
 #[test]
