@@ -2,7 +2,7 @@
 //! the moves a pool cannot take, then says what to buy, remove or cancel.
 
 use crate::catalog::Catalog;
-use crate::codes::{Code, CodeSet};
+use crate::codes::Code;
 use crate::model::{OrgId, Pools, ProductId, Tenant};
 use crate::plan::Entry;
 use crate::rules::{Status, Verdict};
@@ -39,6 +39,7 @@ pub fn settle(
 ) -> Vec<Tally> {
     let pools = &tenant.pools;
     let org_of = |i: usize| entries[i].org();
+    let products = |i: usize| tenant.plan[entries[i].row()].products(pools, org_of(i));
     let (mut from_pool, mut to_pool, mut freed_pool) = (
         PoolCache::new(pools),
         PoolCache::new(pools),
@@ -59,9 +60,10 @@ pub fn settle(
             continue;
         };
         let org = org_of(i);
-        let into =
-            v.to.filter(|_| change.moves_in)
-                .and_then(|to| to_pool.get(org, to));
+        let into = products(i)
+            .1
+            .filter(|_| change.moves_in)
+            .and_then(|to| to_pool.get(org, to));
         candidates.push(Candidate {
             entry: i as u32,
             takes: into.map_or(NO_POOL, pool_u32),
@@ -131,9 +133,7 @@ pub fn settle(
     }
     for (m, c) in candidates.iter().enumerate() {
         if !open[m] {
-            let verdict = &mut verdicts[c.entry as usize];
-            verdict.status = Status::Error;
-            verdict.errors = [Code::NotEnoughLicenses].into_iter().collect::<CodeSet>();
+            verdicts[c.entry as usize].fail([Code::NotEnoughLicenses].into_iter().collect());
         }
     }
     for (i, verdict) in verdicts.iter().enumerate() {
@@ -141,9 +141,9 @@ pub fn settle(
             continue;
         };
         let org = org_of(i);
-        let to = verdict.to.and_then(|to| to_pool.get(org, to));
-        let touched = verdict
-            .from
+        let (from, to) = products(i);
+        let to = to.and_then(|to| to_pool.get(org, to));
+        let touched = from
             .and_then(|from| from_pool.get(org, from))
             .into_iter()
             .chain(to)

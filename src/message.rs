@@ -17,16 +17,17 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
     let org = entry.org();
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
     let (from, to) = p.from_to(i);
+    let (from_product, to_product) = p.products(i);
     out.clear();
     let mut parts = Sentence { out };
     match verdict.status {
         Status::Reassigned => {
-            match (row.mode, verdict.from) {
+            match (row.mode, from_product) {
                 (Mode::ReplaceAll, _) => say!(parts, "replaced every direct license with {to}"),
                 (Mode::Swap, Some(_)) => say!(parts, "moved from {from} to {to}"),
                 (Mode::Swap, None) => say!(parts, "added {to}"),
             }
-            for code in verdict.warnings.iter() {
+            for code in verdict.codes().iter() {
                 match code {
                     Code::DowngradeBackupRequired => say!(
                         parts,
@@ -44,14 +45,14 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
             }
         }
         Status::Unchanged => {
-            if verdict.from.is_some() {
+            if from_product.is_some() {
                 say!(parts, "already holds {to} and not {from}: nothing to do")
             } else {
                 say!(parts, "already holds {to}: nothing to do")
             }
         }
         Status::Error => {
-            for code in verdict.errors.iter() {
+            for code in verdict.codes().iter() {
                 match code {
                     Code::DuplicateUser | Code::AmbiguousPlan => {
                         let other = entry.conflict.map_or(0, |c| c.line(tenant));
@@ -110,7 +111,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
                             .disable
                             .iter()
                             .filter(|plan| {
-                                !matches!((plan, verdict.to.and_then(|t| tenant.products.as_sku(t))),
+                                !matches!((plan, to_product.and_then(|t| tenant.products.as_sku(t))),
                                     (PlanRef::Known(x), Some(sku)) if p.catalog.contains(sku, *x))
                             })
                             .map(|plan| plan.name(&p.catalog))
@@ -127,8 +128,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
                         "no organization has a {to} subscription: buy one for {org_name}"
                     ),
                     Code::TargetOtherOrganization => {
-                        let others: Vec<&str> = verdict
-                            .to
+                        let others: Vec<&str> = to_product
                             .map(|t| tenant.pools.holders(t))
                             .unwrap_or_default()
                             .iter()
@@ -142,7 +142,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
                     }
                     Code::TargetInactive => {
                         let status = org
-                            .zip(verdict.to)
+                            .zip(to_product)
                             .and_then(|(o, t)| tenant.pools.get(o, t))
                             .map_or("", |pool| tenant.pools.list[pool].status.as_str());
                         if status.eq_ignore_ascii_case("warning") {
@@ -163,7 +163,7 @@ pub fn message(p: &Processed, i: usize, out: &mut String) {
                     ),
                     Code::NotEnoughLicenses => {
                         let pool = org
-                            .zip(verdict.to)
+                            .zip(to_product)
                             .and_then(|(o, t)| tenant.pools.get(o, t));
                         match pool {
                             Some(pool) => {

@@ -573,6 +573,28 @@ pub struct PlanRow {
     pub mode: Mode,
 }
 
+impl PlanRow {
+    /// `From` (when given) and `To` as they resolve for a user of `org`: a display
+    /// name shared by several products resolves through the organization's
+    /// subscriptions ([`Pools::resolve`]).
+    pub fn resolve(&self, pools: &Pools, org: Option<OrgId>) -> (Option<Resolved>, Resolved) {
+        let from = self.from_lookup.as_ref().map(|l| pools.resolve(l, org));
+        (from, pools.resolve(&self.to_lookup, org))
+    }
+
+    /// The products `From` and `To` resolve to for a user of `org`; `None` for
+    /// one that is empty or does not resolve to one product. Worked out again
+    /// where needed rather than kept per user: ten million users would keep 80 MB.
+    pub fn products(
+        &self,
+        pools: &Pools,
+        org: Option<OrgId>,
+    ) -> (Option<ProductId>, Option<ProductId>) {
+        let (from, to) = self.resolve(pools, org);
+        (from.and_then(Resolved::product), to.product())
+    }
+}
+
 /// How many data rows each input file had.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RowCounts {
@@ -602,6 +624,15 @@ pub enum Resolved {
     Product(ProductId),
     Ambiguous,
     Unknown,
+}
+
+impl Resolved {
+    pub fn product(self) -> Option<ProductId> {
+        match self {
+            Resolved::Product(p) => Some(p),
+            Resolved::Ambiguous | Resolved::Unknown => None,
+        }
+    }
 }
 
 /// `text` lowercased, borrowed when it already is (most domains and names are).

@@ -334,10 +334,11 @@ fn result_row<W: Write>(
     join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
     cell(w, buf)?;
     let row = &tenant.plan[entry.row()];
-    match (user, verdict.status, verdict.to) {
+    let (from_product, to_product) = p.products(i);
+    match (user, verdict.status, to_product) {
         (Some(user), Status::Reassigned, Some(to)) => {
             let Scratch { after, disabled } = scratch;
-            reassign::after(&user, verdict.from, to, row.mode, after);
+            reassign::after(&user, from_product, to, row.mode, after);
             join_into(buf, after.iter().map(|&p| name(p)), '+');
             cell(w, buf)?;
             let products = &tenant.products;

@@ -24,6 +24,7 @@ pub struct Entry {
 }
 
 const NONE: u32 = u32::MAX;
+const _: () = assert!(std::mem::size_of::<Entry>() <= 20);
 
 impl Entry {
     fn new(row: usize, user: Option<u32>, org: Option<OrgId>) -> Entry {

@@ -28,29 +28,25 @@ impl Status {
     }
 }
 
-/// The verdict on one planned user.
+/// The verdict on one planned user: 32 bytes, as ten million planned users keep
+/// one each until the outputs are written.
 #[derive(Debug)]
 pub struct Verdict {
     pub status: Status,
-    /// Errors of the first failing stage (on `error` rows).
-    pub errors: CodeSet,
-    /// Warnings (written on `reassigned` rows only).
-    pub warnings: CodeSet,
-    /// `From` and `To` as resolved for the user's organization.
-    pub from: Option<ProductId>,
-    pub to: Option<ProductId>,
+    /// The codes written in result.csv: on `error` rows the errors of the first
+    /// failing stage, on `reassigned` rows the warnings, none on `unchanged` ones.
+    /// (`From` and `To` as resolved are not kept: [`crate::model::PlanRow::products`].)
+    codes: CodeSet,
     /// The move, for users who passed stages 1 to 3.
     pub moved: Option<Moved>,
 }
 
+const _: () = assert!(std::mem::size_of::<Verdict>() <= 32);
+
 impl Verdict {
     /// The codes written in result.csv.
     pub fn codes(&self) -> CodeSet {
-        match self.status {
-            Status::Error => self.errors,
-            Status::Reassigned => self.warnings,
-            Status::Unchanged => CodeSet::EMPTY,
-        }
+        self.codes
     }
 
     /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
@@ -59,9 +55,14 @@ impl Verdict {
     }
 
     fn error(mut self, errors: CodeSet) -> Verdict {
-        self.status = Status::Error;
-        self.errors = errors;
+        self.fail(errors);
         self
+    }
+
+    /// Turns the verdict into an error with these codes (and no warning).
+    pub fn fail(&mut self, errors: CodeSet) {
+        self.status = Status::Error;
+        self.codes = errors;
     }
 }
 
@@ -80,21 +81,10 @@ impl Rules<'_> {
         let row = &tenant.plan[entry.row()];
         let user = entry.user().map(|u| tenant.users.get(u));
         let org = entry.org();
-        let from = row
-            .from_lookup
-            .as_ref()
-            .map(|l| tenant.pools.resolve(l, org));
-        let to = tenant.pools.resolve(&row.to_lookup, org);
-        let product = |r: Resolved| match r {
-            Resolved::Product(p) => Some(p),
-            _ => None,
-        };
+        let (from, to) = row.resolve(&tenant.pools, org);
         let verdict = Verdict {
             status: Status::Reassigned,
-            errors: CodeSet::EMPTY,
-            warnings: CodeSet::EMPTY,
-            from: from.and_then(product),
-            to: product(to),
+            codes: CodeSet::EMPTY,
             moved: None,
         };
         // Stage 1: plan.
@@ -162,7 +152,7 @@ impl Rules<'_> {
             return verdict.error(errors);
         }
         Verdict {
-            warnings: [
+            codes: [
                 downgrade,
                 source_inactive(tenant, org, from),
                 sign_in_blocked(user),

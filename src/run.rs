@@ -10,7 +10,7 @@ use crate::catalog::Catalog;
 use crate::count::{self, Action, Tally};
 use crate::error::Error;
 use crate::input::{self, InputPaths};
-use crate::model::{Tenant, Users};
+use crate::model::{ProductId, Tenant, Users};
 use crate::plan::{self, Expansion};
 use crate::progress::Progress;
 use crate::reassign::Scratch;
@@ -116,13 +116,18 @@ impl Processed {
     /// `From` and `To` of planned user `i` as the outputs show them: the products
     /// they resolve to for the user's organization, else the plan's text.
     pub fn from_to(&self, i: usize) -> (&str, &str) {
-        let (verdict, row) = (
-            &self.verdicts[i],
-            &self.tenant.plan[self.expansion.entries[i].row()],
-        );
+        let row = &self.tenant.plan[self.expansion.entries[i].row()];
+        let (from, to) = self.products(i);
         let name = |product| self.tenant.products.name(&self.catalog, product);
-        let from = verdict.from.map(name).or(row.from.as_deref()).unwrap_or("");
-        (from, verdict.to.map(name).unwrap_or(&row.to))
+        let from = from.map(name).or(row.from.as_deref()).unwrap_or("");
+        (from, to.map(name).unwrap_or(&row.to))
+    }
+
+    /// The products `From` and `To` of planned user `i` resolve to for the user's
+    /// organization ([`crate::model::PlanRow::products`]).
+    pub fn products(&self, i: usize) -> (Option<ProductId>, Option<ProductId>) {
+        let entry = &self.expansion.entries[i];
+        self.tenant.plan[entry.row()].products(&self.tenant.pools, entry.org())
     }
 
     /// Whether any reassigned user carries a warning, or a `*` row matched nobody.
@@ -131,7 +136,7 @@ impl Processed {
             || self
                 .verdicts
                 .iter()
-                .any(|v| v.status == Status::Reassigned && !v.warnings.is_empty())
+                .any(|v| v.status == Status::Reassigned && !v.codes().is_empty())
     }
 
     /// 0: every planned user reassigned or already done (and, with `--strict`, no
