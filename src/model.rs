@@ -311,8 +311,14 @@ impl User<'_> {
 }
 
 const NO_ORG: u32 = u32::MAX;
-const USAGE_LOCATION: u8 = 1;
-const BLOCKED: u8 = 2;
+/// Users per run of [`Users::blocks`]: names start at an offset from their
+/// block's start, which fits in 30 bits as a cell holds at most 64 KiB; the slot's
+/// two other bits hold the flags.
+const BLOCK_SHIFT: u32 = 14;
+const OFFSET: u32 = (1 << 30) - 1;
+const _: () = assert!(((1u64 << BLOCK_SHIFT) * crate::input::table::MAX_CELL as u64) <= 1 << 30);
+const USAGE_LOCATION: u32 = 1 << 30;
+const BLOCKED: u32 = 1 << 31;
 
 /// The users, in users.csv order: a fixed-size slot per user pointing into three
 /// shared arenas, so a million users are a few flat vectors, not a million small
@@ -321,6 +327,8 @@ const BLOCKED: u8 = 2;
 #[derive(Debug, Default)]
 pub struct Users {
     slots: Vec<Slot>,
+    /// Where the names of each run of 2^[`BLOCK_SHIFT`] users start in `upns`.
+    blocks: Vec<usize>,
     upns: String,
     held: Vec<Held>,
     disabled: Vec<PlanRef>,
@@ -329,15 +337,18 @@ pub struct Users {
     index: Vec<(u32, u32)>,
 }
 
-/// Where a user's parts start in the arenas (they end where the next user's start).
+/// Where a user's parts start in the arenas (they end where the next user's
+/// start): 16 bytes, as ten million users keep one each.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
-    upn: usize,
+    /// The name's offset from its block's start (low 30 bits), and the flags.
+    upn: u32,
     held: u32,
     disabled: u32,
     org: u32,
-    flags: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 16);
 
 /// Two users of the same principal name (ignoring case), by index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,6 +362,7 @@ impl Users {
     pub fn with_capacity(n: usize) -> Users {
         Users {
             slots: Vec::with_capacity(n),
+            blocks: Vec::new(),
             upns: String::with_capacity(n * 32),
             held: Vec::with_capacity(n * 2),
             disabled: Vec::new(),
@@ -369,16 +381,20 @@ impl Users {
     /// Adds a user. Principal names are checked for duplicates by [`Users::seal`].
     pub fn add(&mut self, upn: &str, user: User<'_>) {
         self.index.push((upn_hash(upn), self.len() as u32));
+        if self.len().is_multiple_of(1 << BLOCK_SHIFT) {
+            self.blocks.push(self.upns.len());
+        }
+        let start = self.blocks.last().copied().unwrap_or(0);
+        let flags = if user.usage_location {
+            USAGE_LOCATION
+        } else {
+            0
+        } | if user.blocked { BLOCKED } else { 0 };
         self.slots.push(Slot {
-            upn: self.upns.len(),
+            upn: (self.upns.len() - start) as u32 | flags,
             held: self.held.len() as u32,
             disabled: self.disabled.len() as u32,
             org: user.org.map_or(NO_ORG, |o| o.0),
-            flags: if user.usage_location {
-                USAGE_LOCATION
-            } else {
-                0
-            } | if user.blocked { BLOCKED } else { 0 },
         });
         self.upns.push_str(upn);
         self.held.extend_from_slice(user.licenses);
@@ -411,8 +427,16 @@ impl Users {
     /// The principal name of user `i`, as spelled in users.csv.
     pub fn upn(&self, i: u32) -> &str {
         let i = i as usize;
-        let end = self.slots.get(i + 1).map_or(self.upns.len(), |s| s.upn);
-        &self.upns[self.slots[i].upn..end]
+        let end = match i + 1 < self.len() {
+            true => self.upn_start(i + 1),
+            false => self.upns.len(),
+        };
+        &self.upns[self.upn_start(i)..end]
+    }
+
+    /// Where user `i`'s name starts in `upns`.
+    fn upn_start(&self, i: usize) -> usize {
+        self.blocks[i >> BLOCK_SHIFT] + (self.slots[i].upn & OFFSET) as usize
     }
 
     /// User `i`, in users.csv order.
@@ -427,8 +451,8 @@ impl Users {
             org: (slot.org != NO_ORG).then_some(OrgId(slot.org)),
             licenses: &self.held[held],
             disabled: &self.disabled[disabled],
-            usage_location: slot.flags & USAGE_LOCATION != 0,
-            blocked: slot.flags & BLOCKED != 0,
+            usage_location: slot.upn & USAGE_LOCATION != 0,
+            blocked: slot.upn & BLOCKED != 0,
         }
     }
 
@@ -446,7 +470,8 @@ impl Users {
         }
         for u in users {
             if let Some(slot) = self.slots.get(u as usize) {
-                let first = self.upns.as_bytes().get(slot.upn).copied().unwrap_or(0);
+                let start = self.upn_start(u as usize);
+                let first = self.upns.as_bytes().get(start).copied().unwrap_or(0);
                 let held = self
                     .held
                     .get(slot.held as usize)
@@ -682,6 +707,44 @@ mod tests {
         }
         assert_eq!(index.find(&users, "nobody@contoso.com"), None);
         assert_eq!(users.upn(7), "User.7@Contoso.com");
+    }
+
+    /// Slots keep a name's offset from its block of users and two flags in one
+    /// word: every part must come back whole across the blocks' edges.
+    #[test]
+    fn every_part_of_every_user_comes_back_across_blocks() {
+        let mut users = Users::with_capacity(0);
+        let n = (1usize << BLOCK_SHIFT) * 2 + 5;
+        let name = |i: usize| format!("{}{i}@contoso.com", "u".repeat(i % 37));
+        let held = |i: usize| Held {
+            product: ProductId::at(i as u32 % 5),
+            via_group: i.is_multiple_of(3),
+        };
+        for i in 0..n {
+            let licenses = vec![held(i); i % 3];
+            users.add(
+                &name(i),
+                User {
+                    org: (i % 4 != 0).then_some(OrgId(i as u32)),
+                    licenses: &licenses,
+                    disabled: &[],
+                    usage_location: i.is_multiple_of(2),
+                    blocked: i.is_multiple_of(5),
+                },
+            );
+        }
+        for i in 0..n {
+            let (upn, user) = (users.upn(i as u32), users.get(i as u32));
+            assert_eq!(upn, name(i), "user {i}");
+            assert_eq!(user.licenses, vec![held(i); i % 3], "user {i}");
+            assert_eq!(
+                user.org,
+                (i % 4 != 0).then_some(OrgId(i as u32)),
+                "user {i}"
+            );
+            assert_eq!(user.usage_location, i.is_multiple_of(2), "user {i}");
+            assert_eq!(user.blocked, i.is_multiple_of(5), "user {i}");
+        }
     }
 
     fn sealed(names: &[&str]) -> (Users, Result<Names, Duplicate>) {
