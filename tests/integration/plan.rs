@@ -475,3 +475,44 @@ fn plan_columns_beyond_user_and_to_may_be_left_out() {
         ],
     );
 }
+
+/// Users are matched in parts of the file, in parallel: each `*` row still lists
+/// its holders in users.csv order, across every part.
+#[test]
+fn star_rows_over_many_users_keep_users_csv_order_across_the_file() {
+    let org = |i: usize| ["contoso.com", "fabrikam.com"][i % 2];
+    let licenses = |i: usize| match (i.is_multiple_of(3), i.is_multiple_of(5)) {
+        (true, true) => "O365_BUSINESS_PREMIUM+POWER_BI_PRO",
+        (true, false) => "O365_BUSINESS_PREMIUM",
+        (false, true) => "POWER_BI_PRO",
+        (false, false) => "",
+    };
+    let n = 40_000;
+    let mut users = vec![USERS.to_string()];
+    users.extend((0..n).map(|i| format!("u{i}@{},US,,{},,", org(i), licenses(i))));
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let out = two_organizations()
+        .users(&users)
+        .plan(&[
+            PLAN,
+            "*,O365_BUSINESS_PREMIUM,SPB,,Fabrikam Inc,",
+            "*,POWER_BI_PRO,SPE_E3,,,",
+        ])
+        .run(&["--allow-partial"]);
+    out.assert_exit(1);
+    // The first row's holders, then the second's not already planned.
+    let first: Vec<usize> = (0..n)
+        .filter(|i| i % 2 == 1 && i.is_multiple_of(3))
+        .collect();
+    let second = (0..n).filter(|i| i.is_multiple_of(5) && !first.contains(i));
+    let expected: Vec<String> = first
+        .iter()
+        .copied()
+        .chain(second)
+        .map(|i| format!("u{i}@{}", org(i)))
+        .collect();
+    assert!(
+        out.result().column("user") == expected,
+        "result.csv does not list the holders in users.csv order"
+    );
+}
