@@ -331,7 +331,7 @@ fn result_row<W: Write>(
     cell(w, buf)?;
     let user = entry.user().map(|u| tenant.users.get(u));
     let licenses = user.map_or(&[][..], |u| u.licenses);
-    join_into(buf, licenses.iter().map(|h| name(h.product)), '+');
+    join_into(buf, licenses.iter().map(|h| name(h.product())), '+');
     cell(w, buf)?;
     let row = &tenant.plan[entry.row()];
     let (from_product, to_product) = p.products(i);

@@ -68,8 +68,8 @@ pub fn after(
     after.clear();
     match mode {
         Mode::Swap => {
-            let kept = user.licenses.iter().filter(|h| Some(h.product) != from);
-            after.extend(kept.map(|h| h.product));
+            let kept = user.licenses.iter().filter(|h| Some(h.product()) != from);
+            after.extend(kept.map(|h| h.product()));
             if !after.contains(&to) {
                 after.push(to);
             }
@@ -79,8 +79,8 @@ pub fn after(
             let groups = user
                 .licenses
                 .iter()
-                .filter(|h| h.via_group && h.product != to);
-            after.extend(groups.map(|h| h.product));
+                .filter(|h| h.via_group() && h.product() != to);
+            after.extend(groups.map(|h| h.product()));
         }
     }
 }
@@ -135,8 +135,8 @@ pub fn moved(
     let mut dropped = user
         .licenses
         .iter()
-        .filter(|h| !h.via_group && !licenses.contains(&h.product))
-        .map(|h| h.product);
+        .filter(|h| !h.via_group() && !licenses.contains(&h.product()))
+        .map(|h| h.product());
     let freed = match (dropped.next(), dropped.next()) {
         (None, _) => Freed::None,
         (Some(one), None) => Freed::One(one),
@@ -146,7 +146,7 @@ pub fn moved(
     };
     let before = env.services.of(
         env.products,
-        user.licenses.iter().map(|h| h.product),
+        user.licenses.iter().map(|h| h.product()),
         user.disabled,
     );
     let lost = before.lost_in(

@@ -188,7 +188,7 @@ fn source_not_held(user: &User<'_>, from: Option<ProductId>) -> Option<Code> {
 /// `group-inherited`: `From` reaches the user through a group.
 fn group_inherited(user: &User<'_>, from: Option<ProductId>) -> Option<Code> {
     from.and_then(|f| user.holds(f))
-        .filter(|h| h.via_group)
+        .filter(|h| h.via_group())
         .map(|_| Code::GroupInherited)
 }
 

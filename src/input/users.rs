@@ -281,9 +281,9 @@ impl Builder<'_, '_> {
             // A license the catalog does not know, or cannot resolve: carried as written.
             Resolved::Ambiguous | Resolved::Unknown => self.products.other(text),
         };
-        match self.licenses.iter_mut().find(|h| h.product == product) {
-            Some(held) => held.via_group |= via_group,
-            None => self.licenses.push(Held { product, via_group }),
+        match self.licenses.iter_mut().find(|h| h.product() == product) {
+            Some(held) => *held = Held::new(product, held.via_group() || via_group),
+            None => self.licenses.push(Held::new(product, via_group)),
         }
     }
 }
