@@ -47,8 +47,8 @@ pub fn settle(
     );
     let mut tallies = vec![Tally::default(); pools.list.len()];
     // Each candidate (passed stage 5, in plan order), and the pools it frees a
-    // seat of, flat: `frees[frees_from[m]..frees_from[m + 1]]`. In u32s: at ten
-    // million users these lists are a sixth of the run's memory at its peak.
+    // seat of, flat: `frees[frees_from[m]..frees_from[m + 1]]`. In u32s: in
+    // usizes, at ten million users, these lists were a sixth of the run's peak.
     let mut candidates: Vec<Candidate> = Vec::with_capacity(verdicts.len());
     let mut frees: Vec<u32> = Vec::with_capacity(verdicts.len());
     let mut frees_from: Vec<u32> = Vec::with_capacity(verdicts.len() + 1);

@@ -338,9 +338,9 @@ impl User<'_> {
 }
 
 const NO_ORG: u32 = u32::MAX;
-/// Users per run of [`Users::blocks`]: names start at an offset from their
-/// block's start, which fits in 30 bits as a cell holds at most 64 KiB; the slot's
-/// two other bits hold the flags.
+/// Users are in blocks of 2^`BLOCK_SHIFT`: a slot keeps its name's offset from
+/// the block's start, which fits in 30 bits as a cell holds at most 64 KiB, and
+/// the flags in the word's two other bits.
 const BLOCK_SHIFT: u32 = 14;
 const OFFSET: u32 = (1 << 30) - 1;
 const _: () = assert!(((1u64 << BLOCK_SHIFT) * crate::input::table::MAX_CELL as u64) <= 1 << 30);
@@ -455,9 +455,10 @@ impl Users {
     /// The principal name of user `i`, as spelled in users.csv.
     pub fn upn(&self, i: u32) -> &str {
         let i = i as usize;
-        let end = match i + 1 < self.len() {
-            true => self.upn_start(i + 1),
-            false => self.upns.len(),
+        let end = if i + 1 < self.len() {
+            self.upn_start(i + 1)
+        } else {
+            self.upns.len()
         };
         &self.upns[self.upn_start(i)..end]
     }
