@@ -55,19 +55,18 @@ pub fn settle(
     frees_from.push(0);
     // Pools are fewer than subscriptions.csv rows, as entries are than users: u32s.
     let pool_u32 = |p: usize| p as u32;
+    // One pass over the users who passed stages 1 to 3: their pools are listed in
+    // subscription-actions.csv whatever the counting decides, and those of stage 5
+    // are the candidates.
     for (i, v) in verdicts.iter().enumerate() {
-        let Some(change) = v.moved.as_ref().filter(|_| v.status == Status::Reassigned) else {
+        let Some(change) = &v.moved else {
             continue;
         };
         let org = org_of(i);
-        let into = products(i)
-            .1
-            .filter(|_| change.moves_in)
-            .and_then(|to| to_pool.get(org, to));
-        candidates.push(Candidate {
-            entry: i as u32,
-            takes: into.map_or(NO_POOL, pool_u32),
-        });
+        let (from, to) = products(i);
+        let from = from.and_then(|from| from_pool.get(org, from));
+        let to = to.and_then(|to| to_pool.get(org, to));
+        let first_freed = frees.len();
         frees.extend(
             change
                 .freed
@@ -76,7 +75,31 @@ pub fn settle(
                 .filter_map(|&p| freed_pool.get(org, p))
                 .map(pool_u32),
         );
-        frees_from.push(frees.len() as u32);
+        for p in from.into_iter().chain(to) {
+            tallies[p].touched = true;
+        }
+        for &p in &frees[first_freed..] {
+            tallies[p as usize].touched = true;
+        }
+        let takes = to.filter(|_| change.moves_in);
+        match v.status {
+            Status::Reassigned => {
+                candidates.push(Candidate {
+                    entry: i as u32,
+                    takes: takes.map_or(NO_POOL, pool_u32),
+                });
+                frees_from.push(frees.len() as u32);
+            }
+            // Not a candidate: it frees nothing.
+            Status::Unchanged | Status::Error => {
+                frees.truncate(first_freed);
+                if v.status == Status::Error
+                    && let Some(p) = takes
+                {
+                    tallies[p].wanted_errors += 1;
+                }
+            }
+        }
     }
     let freed_by = |m: usize| &frees[frees_from[m] as usize..frees_from[m + 1] as usize];
     let mut open = vec![true; candidates.len()];
@@ -128,40 +151,15 @@ pub fn settle(
             if keep[p].is_some_and(|k| seen[p] > k) {
                 open[m] = false;
                 tallies[p].blocked += 1;
+                // It wanted a seat and ends with an error (the pool then buys
+                // licenses, rule 1, whatever this count says).
+                tallies[p].wanted_errors += 1;
             }
         }
     }
     for (m, c) in candidates.iter().enumerate() {
         if !open[m] {
             verdicts[c.entry as usize].fail([Code::NotEnoughLicenses].into_iter().collect());
-        }
-    }
-    for (i, verdict) in verdicts.iter().enumerate() {
-        let Some(change) = &verdict.moved else {
-            continue;
-        };
-        let org = org_of(i);
-        let (from, to) = products(i);
-        let to = to.and_then(|to| to_pool.get(org, to));
-        let touched = from
-            .and_then(|from| from_pool.get(org, from))
-            .into_iter()
-            .chain(to)
-            .chain(
-                change
-                    .freed
-                    .as_slice()
-                    .iter()
-                    .filter_map(|&p| freed_pool.get(org, p)),
-            );
-        for p in touched {
-            tallies[p].touched = true;
-        }
-        if change.moves_in
-            && verdict.status == Status::Error
-            && let Some(p) = to
-        {
-            tallies[p].wanted_errors += 1;
         }
     }
     tallies
