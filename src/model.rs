@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
@@ -553,7 +553,35 @@ impl Names {
 
     /// The user of `users` of this principal name, ignoring case.
     pub fn find(&self, users: &Users, upn: &str) -> Option<u32> {
-        let hash = upn_hash(upn);
+        self.find_hashed(users, upn, upn_hash(upn))
+    }
+
+    /// The users of these principal names (`None` where none is asked), as
+    /// [`Names::find`] finds each. Looked up in the order of their hashes, so
+    /// that the index is read from start to end: at ten million users it is
+    /// 80 MB, and looked up in plan order each name waited for its cache misses.
+    pub fn find_all(&self, users: &Users, upns: &[Option<&str>]) -> Vec<Option<u32>> {
+        let mut order: Vec<(u32, u32)> = upns
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, upn)| upn.map(|upn| (upn_hash(upn), i as u32)))
+            .collect();
+        order.par_sort_unstable();
+        let found: Vec<Option<u32>> = order
+            .par_iter()
+            .map(|&(hash, i)| {
+                let upn = upns[i as usize]?;
+                self.find_hashed(users, upn, hash)
+            })
+            .collect();
+        let mut all = vec![None; upns.len()];
+        for (&(_, i), user) in order.iter().zip(found) {
+            all[i as usize] = user;
+        }
+        all
+    }
+
+    fn find_hashed(&self, users: &Users, upn: &str, hash: u32) -> Option<u32> {
         let start = self.lower_bound(hash);
         self.index[start..]
             .iter()
@@ -736,6 +764,43 @@ mod tests {
         }
         assert_eq!(index.find(&users, "nobody@contoso.com"), None);
         assert_eq!(users.upn(7), "User.7@Contoso.com");
+    }
+
+    /// Names asked all at once come back in the order asked, as one by one.
+    #[test]
+    fn finds_many_names_at_once_in_the_order_asked() {
+        let mut users = Users::with_capacity(0);
+        for i in 0..5_000 {
+            users.add(&format!("user.{i}@contoso.com"), user());
+        }
+        let (users, index) = users.seal();
+        let index = index.unwrap();
+        // Backwards and mixed case, with rows that ask nothing and names nobody has.
+        let asked: Vec<String> = (0..6_000)
+            .rev()
+            .map(|i| format!("USER.{i}@contoso.COM"))
+            .collect();
+        let asked: Vec<Option<&str>> = asked
+            .iter()
+            .enumerate()
+            .map(|(n, name)| (n % 7 != 0).then_some(name.as_str()))
+            .collect();
+        let found = index.find_all(&users, &asked);
+        assert_eq!(found.len(), asked.len());
+        for (upn, user) in asked.iter().zip(&found) {
+            assert_eq!(
+                *user,
+                upn.and_then(|upn| index.find(&users, upn)),
+                "{upn:?}"
+            );
+        }
+        assert_eq!(
+            found[1000],
+            Some(4_999),
+            "the 1001st name asked is user.4999"
+        );
+        assert_eq!(found[0], None, "the first row asks nothing");
+        assert_eq!(found[1], None, "nobody is user.5998");
     }
 
     /// Slots keep a name's offset from its block of users and two flags in one

@@ -81,14 +81,15 @@ const NO_ENTRY: u32 = u32::MAX;
 /// Expands every plan row.
 pub fn expand(tenant: &Tenant, names: &Names) -> Expansion {
     let users = &tenant.users;
-    let row_user: Vec<Option<u32>> = tenant
+    let named_upns: Vec<Option<&str>> = tenant
         .plan
-        .par_iter()
+        .iter()
         .map(|row| match &row.target {
-            Target::Named(name) => names.find(users, name),
+            Target::Named(name) => Some(name.as_str()),
             Target::Holders { .. } => None,
         })
         .collect();
+    let row_user = names.find_all(users, &named_upns);
     // A row for a named user wins over `*` rows, wherever it stands.
     let mut named = vec![false; users.len()];
     for &u in row_user.iter().flatten() {
