@@ -6,18 +6,18 @@ use crate::catalog::{Lookup, key};
 use crate::codes::Code;
 use crate::model::{Mode, PlanRef, Resolved};
 use crate::rules::Status;
-use crate::run::Processed;
+use crate::run::{Ends, Processed};
 
 /// Writes the `message` of result row `i` into `out`, which is cleared first (a
 /// million rows reuse one buffer).
-pub fn message(p: &Processed, i: usize, out: &mut String) {
+pub fn message(p: &Processed, i: usize, ends: &Ends<'_>, out: &mut String) {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
     let org = entry.org();
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
-    let (from, to) = p.from_to(i);
-    let (from_product, to_product) = p.products(i);
+    let (from, to) = (ends.from_name, ends.to_name);
+    let (from_product, to_product) = (ends.from, ends.to);
     out.clear();
     let mut parts = Sentence { out };
     match verdict.status {

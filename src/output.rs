@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
 use crate::report::Summary;
 use crate::rules::Status;
-use crate::run::Processed;
+use crate::run::{Ends, Processed};
 
 pub const RESULT: &str = "result.csv";
 pub const ACTIONS: &str = "subscription-actions.csv";
@@ -279,11 +279,10 @@ struct Head<'a> {
     to: &'a str,
 }
 
-fn head(p: &Processed, i: usize) -> Head<'_> {
+fn head<'a>(p: &'a Processed, i: usize, ends: &Ends<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
-    let (from, to) = p.from_to(i);
     Head {
         user: match (entry.user(), &row.target) {
             (Some(u), _) => tenant.users.upn(u),
@@ -291,8 +290,8 @@ fn head(p: &Processed, i: usize) -> Head<'_> {
             (None, Target::Holders { .. }) => "",
         },
         organization: entry.org().map_or("", |o| tenant.orgs.name(o)),
-        from,
-        to,
+        from: ends.from_name,
+        to: ends.to_name,
     }
 }
 
@@ -318,12 +317,13 @@ fn result_row<W: Write>(
     let tenant = &p.tenant;
     let catalog = &p.catalog;
     let name = |product| tenant.products.name(catalog, product);
+    let ends = p.ends(i);
     let Head {
         user,
         organization,
         from,
         to,
-    } = head(p, i);
+    } = head(p, i, &ends);
     for text in [user, organization, from, to, verdict.status.as_str()] {
         cell(w, text)?;
     }
@@ -334,11 +334,10 @@ fn result_row<W: Write>(
     join_into(buf, licenses.iter().map(|h| name(h.product())), '+');
     cell(w, buf)?;
     let row = &tenant.plan[entry.row()];
-    let (from_product, to_product) = p.products(i);
-    match (user, verdict.status, to_product) {
+    match (user, verdict.status, ends.to) {
         (Some(user), Status::Reassigned, Some(to)) => {
             let Scratch { after, disabled } = scratch;
-            reassign::after(&user, from_product, to, row.mode, after);
+            reassign::after(&user, ends.from, to, row.mode, after);
             join_into(buf, after.iter().map(|&p| name(p)), '+');
             cell(w, buf)?;
             let products = &tenant.products;
@@ -352,7 +351,7 @@ fn result_row<W: Write>(
         }
     }
     cell(w, buf)?;
-    message(p, i, buf);
+    message(p, i, &ends, buf);
     cell(w, buf)?;
     end(w)
 }
@@ -403,7 +402,7 @@ fn write_backup(w: &mut impl Write, p: &Processed) -> io::Result<()> {
         if !verdict.codes().contains(Code::DowngradeBackupRequired) {
             continue;
         }
-        let h = head(p, i);
+        let h = head(p, i, &p.ends(i));
         let services = verdict
             .moved
             .as_ref()

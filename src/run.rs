@@ -43,6 +43,17 @@ pub struct Processed {
     pub started: Instant,
 }
 
+/// `From` and `To` of a planned user: the products they resolve to for the
+/// user's organization ([`crate::model::PlanRow::products`]), and their names as
+/// the outputs show them (the plan's text where they do not resolve).
+#[derive(Clone, Copy, Debug)]
+pub struct Ends<'a> {
+    pub from: Option<ProductId>,
+    pub to: Option<ProductId>,
+    pub from_name: &'a str,
+    pub to_name: &'a str,
+}
+
 /// Rows evaluated per parallel task.
 const CHUNK: usize = 2048;
 
@@ -113,21 +124,18 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
 }
 
 impl Processed {
-    /// `From` and `To` of planned user `i` as the outputs show them: the products
-    /// they resolve to for the user's organization, else the plan's text.
-    pub fn from_to(&self, i: usize) -> (&str, &str) {
-        let row = &self.tenant.plan[self.expansion.entries[i].row()];
-        let (from, to) = self.products(i);
-        let name = |product| self.tenant.products.name(&self.catalog, product);
-        let from = from.map(name).or(row.from.as_deref()).unwrap_or("");
-        (from, to.map(name).unwrap_or(&row.to))
-    }
-
-    /// The products `From` and `To` of planned user `i` resolve to for the user's
-    /// organization ([`crate::model::PlanRow::products`]).
-    pub fn products(&self, i: usize) -> (Option<ProductId>, Option<ProductId>) {
+    /// `From` and `To` of planned user `i`, resolved once for all the row's cells.
+    pub fn ends(&self, i: usize) -> Ends<'_> {
         let entry = &self.expansion.entries[i];
-        self.tenant.plan[entry.row()].products(&self.tenant.pools, entry.org())
+        let row = &self.tenant.plan[entry.row()];
+        let (from, to) = row.products(&self.tenant.pools, entry.org());
+        let name = |product| self.tenant.products.name(&self.catalog, product);
+        Ends {
+            from,
+            to,
+            from_name: from.map(name).or(row.from.as_deref()).unwrap_or(""),
+            to_name: to.map(name).unwrap_or(&row.to),
+        }
     }
 
     /// Whether any reassigned user carries a warning, or a `*` row matched nobody.
