@@ -141,12 +141,13 @@ impl<'c> Lookups<'c> {
     }
 }
 
-/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
+/// `true`/`false`/`yes`/`no`/`1`/`0`, and PowerShell's `$true`/`$false`, any
+/// case; `None` for anything else.
 pub fn yes_no(cell: &str) -> Option<bool> {
-    let is = |words: [&str; 3]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
-    if is(["true", "yes", "1"]) {
+    let is = |words: [&str; 4]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
+    if is(["true", "yes", "1", "$true"]) {
         Some(true)
-    } else if is(["false", "no", "0"]) {
+    } else if is(["false", "no", "0", "$false"]) {
         Some(false)
     } else {
         None
@@ -225,6 +226,9 @@ mod tests {
         assert_eq!(yes_no("TRUE"), Some(true));
         assert_eq!(yes_no("No"), Some(false));
         assert_eq!(yes_no("0"), Some(false));
+        assert_eq!(yes_no("$False"), Some(false));
+        assert_eq!(yes_no("$TRUE"), Some(true));
+        assert_eq!(yes_no("$yes"), None);
         assert_eq!(yes_no("maybe"), None);
     }
 }

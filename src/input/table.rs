@@ -1,6 +1,7 @@
 //! The one place that builds CSV readers: encoding (UTF-8 with or without BOM,
-//! UTF-16 with BOM), delimiter detection, header aliases, cell trimming, size limits,
-//! and errors located by file, line and column.
+//! UTF-16 with BOM), delimiter detection (and Excel's `sep=` line), header aliases,
+//! cell trimming and non-breaking spaces, size limits, and errors located by file,
+//! line and column.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -21,6 +22,7 @@ pub const MAX_FIELDS: usize = 1000;
 const SNIFF: usize = 64 * 1024;
 
 /// One logical column and the header names it accepts, in priority order.
+#[derive(Clone, Copy)]
 pub struct Column {
     pub names: &'static [&'static str],
     pub required: bool,
@@ -109,14 +111,14 @@ impl Table {
             Decoded::Utf8(head, rest) => (head, rest),
             Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
         };
-        let delimiter = sniff_delimiter(&file, &head)?;
+        let dialect = sniff(&file, &head)?;
         let crlf = head
             .split(|&b| b == b'\n')
             .next()
             .is_some_and(|l| l.ends_with(b"\r"));
         let at_end = Arc::new(AtomicBool::new(false));
         let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
+            .delimiter(dialect.delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
@@ -136,13 +138,21 @@ impl Table {
             crlf,
             at_end,
         };
-        table.read_header(columns)?;
+        table.read_header(columns, dialect.sep_line)?;
         Ok(table)
     }
 
-    fn read_header(&mut self, columns: &[Column]) -> Result<(), InputError> {
+    fn read_header(&mut self, columns: &[Column], sep_line: bool) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
+        }
+        // Excel's `sep=X` line has set the delimiter; the header comes after it.
+        if sep_line && !self.read_record()? {
+            return Err(self.at(
+                2,
+                1,
+                "the file has no header line after its `sep=` line".into(),
+            ));
         }
         // Windows PowerShell's Export-Csv without -NoTypeInformation writes a
         // `#TYPE ...` line before the header; Import-Csv skips it, and so do we.
@@ -154,6 +164,7 @@ impl Table {
             ));
         }
         self.check_limits(self.record.len())?;
+        unbreak_spaces(&mut self.record);
         let line = self.line();
         self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
         let normalized: Vec<String> = self
@@ -162,6 +173,7 @@ impl Table {
             .iter()
             .map(|h| normalize_header(h))
             .collect();
+        let mut missing = Vec::new();
         for column in columns {
             let mut found = Vec::new();
             for name in column.names {
@@ -175,33 +187,49 @@ impl Table {
                 );
             }
             if column.required && found.is_empty() {
-                let seen = self
-                    .header
-                    .names
-                    .iter()
-                    .filter(|h| !h.is_empty())
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let accepted = column
-                    .names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(self.at(
-                    line,
-                    1,
-                    format!(
-                        "missing required column {} (accepted names: {accepted}); columns found: {}",
-                        column.names.first().copied().unwrap_or("?"),
-                        if seen.is_empty() { "none".into() } else { seen }
-                    ),
-                ));
+                missing.push(column);
             }
             self.header.positions.push(found);
         }
-        Ok(())
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(self.at(line, 1, self.missing_message(&missing)))
+    }
+
+    /// Every missing required column with the names it accepts, and the columns
+    /// the header does hold: one message, so that one edit fixes the file.
+    fn missing_message(&self, missing: &[&Column]) -> String {
+        let quoted = |names: &mut dyn Iterator<Item = &str>| {
+            names
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let described: Vec<String> = missing
+            .iter()
+            .map(|column| {
+                format!(
+                    "`{}` (accepted names: {})",
+                    column.names.first().copied().unwrap_or("?"),
+                    quoted(&mut column.names.iter().copied())
+                )
+            })
+            .collect();
+        let seen = quoted(
+            &mut self
+                .header
+                .names
+                .iter()
+                .map(String::as_str)
+                .filter(|h| !h.is_empty()),
+        );
+        format!(
+            "missing required column{} {}; columns found: {}",
+            if missing.len() > 1 { "s:" } else { "" },
+            described.join(", "),
+            if seen.is_empty() { "none".into() } else { seen }
+        )
     }
 
     fn read_record(&mut self) -> Result<bool, InputError> {
@@ -309,6 +337,7 @@ impl Table {
                     format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
                 ));
             }
+            unbreak_spaces(&mut self.record);
             self.rows += 1;
             return Ok(true);
         }
@@ -461,14 +490,19 @@ impl<'a> Row<'a> {
             .map_or(1, |i| i + 1)
     }
 
+    /// The header name of logical column `column` as the file spells it: the one
+    /// its value comes from, else its first accepted name present.
+    pub fn column_name(&self, column: usize) -> &'a str {
+        self.header
+            .names
+            .get(self.column_number(column) - 1)
+            .filter(|_| self.header.has(column))
+            .map_or("?", String::as_str)
+    }
+
     /// An error about a required column whose cell is empty.
     pub fn empty_error(&self, column: usize) -> InputError {
-        let name = self
-            .header
-            .positions(column)
-            .first()
-            .and_then(|&i| self.header.names.get(i))
-            .map_or("?", String::as_str);
+        let name = self.column_name(column);
         self.error(column, format!("the required column `{name}` is empty"))
     }
 }
@@ -508,24 +542,64 @@ fn decode_bom(
     }
 }
 
-/// `,` or `;`, whichever the header line holds more of (`,` on a tie).
-fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
-    let mut lines = head.split(|&b| b == b'\n');
+/// How a file separates its fields.
+struct Dialect {
+    delimiter: u8,
+    /// The file starts with Excel's `sep=X` line, which named the delimiter.
+    sep_line: bool,
+}
+
+/// The delimiters SPEC accepts, in the order that breaks a tie.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The delimiter that a first line `sep=X` names; else the one the header line
+/// holds most of (on a tie, the first of [`DELIMITERS`]).
+fn sniff(file: &str, head: &[u8]) -> Result<Dialect, InputError> {
+    let at = |line, message: String| InputError::At {
+        file: file.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let mut line = lines.next().unwrap_or(&[]);
+    if let Some((prefix, rest)) = line.split_at_checked(4)
+        && prefix.eq_ignore_ascii_case(b"sep=")
+    {
+        return match *rest {
+            [d] if DELIMITERS.contains(&d) => Ok(Dialect {
+                delimiter: d,
+                sep_line: true,
+            }),
+            _ => Err(at(
+                1,
+                format!(
+                    "the first line `{}` names a delimiter replan does not read: save the file with `,`, `;` or tab between fields",
+                    String::from_utf8_lossy(line)
+                ),
+            )),
+        };
+    }
     if is_type_line(line) {
         line = lines.next().unwrap_or(&[]);
     }
     if line.contains(&0) {
-        return Err(InputError::At {
-            file: file.to_string(),
-            line: 1,
-            column: 1,
-            message: "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into(),
-        });
+        return Err(at(1, "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into()));
     }
-    let commas = line.iter().filter(|&&b| b == b',').count();
-    let semicolons = line.iter().filter(|&&b| b == b';').count();
-    Ok(if semicolons > commas { b';' } else { b',' })
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    // `max_by_key` keeps the last of equals: go through the tie order backwards.
+    let delimiter = DELIMITERS
+        .iter()
+        .rev()
+        .copied()
+        .max_by_key(|&d| count(d))
+        .unwrap_or(b',');
+    Ok(Dialect {
+        delimiter,
+        sep_line: false,
+    })
 }
 
 /// The `#TYPE Selected.Microsoft.Graph...` line of Windows PowerShell's Export-Csv.
@@ -540,6 +614,27 @@ pub fn clean(cell: &str) -> &str {
         [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => cell,
         _ => cell.trim_matches(char::is_whitespace),
     }
+}
+
+/// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
+/// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
+fn unbreak_spaces(record: &mut StringRecord) {
+    const NBSP: char = '\u{a0}';
+    // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most rows,
+    // and only then is the text decoded or anything allocated.
+    if !record.as_slice().as_bytes().contains(&0xA0) || !record.as_slice().contains(NBSP) {
+        return;
+    }
+    let mut fresh = StringRecord::with_capacity(record.as_slice().len(), record.len());
+    for cell in record.iter() {
+        if cell.contains(NBSP) {
+            fresh.push_field(&cell.replace(NBSP, " "));
+        } else {
+            fresh.push_field(cell);
+        }
+    }
+    fresh.set_position(record.position().cloned());
+    *record = fresh;
 }
 
 /// A header as compared: lowercase, without spaces, `_`, `.` and `-`.
@@ -591,6 +686,63 @@ mod tests {
         let mut t = table("UPN\n\u{a0}a@b.c\u{a0}\n".as_bytes()).unwrap();
         assert!(t.next_row().unwrap());
         assert_eq!(t.get(0), "a@b.c");
+    }
+
+    #[test]
+    fn non_breaking_spaces_inside_cells_are_spaces() {
+        let mut t = table("UPN,Usage\u{a0}location\nA\u{a0}b@c.d\u{a0},FR\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(0), t.get(1)), ("A b@c.d", "FR"));
+        // Other characters whose UTF-8 ends with 0xA0 are left alone.
+        let mut t = table("UPN\nà\u{2020}@c.d\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(0), "à\u{2020}@c.d");
+    }
+
+    #[test]
+    fn delimiter_is_the_most_frequent_in_the_header_in_tie_order() {
+        let delimiter = |head: &[u8]| sniff("t.csv", head).unwrap().delimiter;
+        assert_eq!(delimiter(b"a;b,c;d\nx,y,z,w,v\n"), b';');
+        assert_eq!(delimiter(b"a\tb\tc,d\n"), b'\t');
+        assert_eq!(delimiter(b"a,b;c\td\n"), b',');
+        assert_eq!(delimiter(b"a;b\tc\n"), b';');
+        assert_eq!(delimiter(b"UPN\n"), b',');
+        assert_eq!(delimiter(b"#TYPE x.y\r\na;b\r\n"), b';');
+    }
+
+    #[test]
+    fn excel_sep_line_wins_and_is_skipped_but_counted() {
+        let dialect = sniff("t.csv", b"SEP=\t\r\na,b\tc,d\r\n").unwrap();
+        assert!(dialect.sep_line && dialect.delimiter == b'\t');
+        let mut t = table(b"sep=;\r\nUPN;Usage location,x\r\na@b.c;FR,y\r\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(0), t.get(1), t.line()), ("a@b.c", "", 3));
+        let err = table(b"sep=\n").err().unwrap().to_string();
+        assert!(
+            err.starts_with("t.csv:1:1:") && err.contains("`sep=`"),
+            "{err}"
+        );
+        let err = table(b"sep=;\n").err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:1:"), "{err}");
+    }
+
+    #[test]
+    fn every_missing_column_is_named_in_one_message() {
+        let both = &[
+            COLS[0],
+            Column {
+                names: &["Licenses", "License"],
+                required: true,
+            },
+        ];
+        let err = Table::from_bytes("t.csv", b"Name,Mail\n", both)
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "t.csv:1:1: missing required columns: `User principal name` (accepted names: `User principal name`, `UPN`), `Licenses` (accepted names: `Licenses`, `License`); columns found: `Name`, `Mail`"
+        );
     }
 
     #[test]

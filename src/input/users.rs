@@ -27,9 +27,16 @@ const COLUMNS: &[Column] = &[
         names: &["User principal name", "UserPrincipalName", "UPN"],
         required: true,
     },
+    // Required: without it every user would look unlicensed.
     Column {
-        names: &["Licenses", "AssignedLicenses"],
-        required: false,
+        names: &[
+            "Licenses",
+            "AssignedLicenses",
+            "License",
+            "Assigned licenses",
+            "LicenseAssignment",
+        ],
+        required: true,
     },
     Column {
         names: &["Usage location", "UsageLocation"],
@@ -214,12 +221,8 @@ impl Builder<'_, '_> {
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
         let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
             ("", "") => false,
-            ("", enabled) => {
-                !yes_no(enabled).ok_or_else(|| row.error(ENABLED, bool_message(enabled)))?
-            }
-            (blocked, _) => {
-                yes_no(blocked).ok_or_else(|| row.error(BLOCKED, bool_message(blocked)))?
-            }
+            ("", enabled) => !yes_no(enabled).ok_or_else(|| bool_error(&row, ENABLED))?,
+            (blocked, _) => yes_no(blocked).ok_or_else(|| bool_error(&row, BLOCKED))?,
         };
         self.disabled.clear();
         for text in row
@@ -288,6 +291,14 @@ impl Builder<'_, '_> {
     }
 }
 
-fn bool_message(cell: &str) -> String {
-    format!("`{cell}` is not a yes/no value (true, false, yes, no, 1, 0 or empty)")
+/// A cell of a yes/no column that is neither, named with its column.
+fn bool_error(row: &Row<'_>, column: usize) -> InputError {
+    row.error(
+        column,
+        format!(
+            "`{}` in column `{}` is not a yes/no value (true, false, yes, no, 1, 0, $true, $false or empty)",
+            row.get(column),
+            row.column_name(column)
+        ),
+    )
 }

@@ -24,7 +24,7 @@ const CONTOSO_SUBS: [&str; 3] = [
 ];
 
 /// Asserts exit 2 with `place` and every one of `words` in the message, and that
-/// nothing was written.
+/// nothing was written (the case's output folder must not exist before).
 #[track_caller]
 fn refused_with(out: &Outcome, place: &str, words: &[&str]) {
     out.assert_exit(2);
@@ -86,7 +86,9 @@ fn excel_unicode_text_users_export_utf16le_tab_delimited() {
     assert_eq!(out.summary()["inputs"]["users"], 2);
     // A bad cell in the tab file is located by line and column.
     let bad = users.replace("\tTrue\t", "\tmaybe\t");
-    let out = case.bytes("users.csv", utf16le_bom(&bad)).run(&[]);
+    let case = case.bytes("users.csv", utf16le_bom(&bad));
+    std::fs::remove_dir_all(case.out()).unwrap();
+    let out = case.run(&[]);
     refused_with(&out, "users.csv:3:5:", &["`Block credential`", "`maybe`"]);
 }
 
@@ -164,9 +166,9 @@ fn excel_sep_line_sets_the_delimiter_and_counts_as_a_line() {
         .bytes("users.csv", format!("\u{feff}{}", crlf(&users)))
         .subscriptions(&["sep=,", SUBS, CONTOSO_SUBS[1], CONTOSO_SUBS[2]])
         // The header alone would read as `,` (a tie): the hint wins.
-        .plan(&["sep=;", "User;From,old,x;To", "*;O365_BUSINESS_PREMIUM;SPB"]);
+        .plan(&["sep=;", "User;From;To,new,x", "*;O365_BUSINESS_PREMIUM;SPB"]);
     let out = case.run(&[]);
-    refused_with(&out, "plan.csv:2:1:", &["`From`", "`From,old,x`"]);
+    refused_with(&out, "plan.csv:2:1:", &["`To`", "`To,new,x`"]);
     let case = case.plan(&["sep=;", "User;From;To", "*;O365_BUSINESS_PREMIUM;SPB"]);
     let out = case.run(&[]);
     out.assert_exit(0);
@@ -181,6 +183,7 @@ fn excel_sep_line_sets_the_delimiter_and_counts_as_a_line() {
     // Line 4 of the file is bob's row: the `sep=` line is line 1.
     let bad = crlf(&users).replace("bob@contoso.com;US;False", "bob@contoso.com;US;maybe");
     let case = case.bytes("users.csv", bad);
+    std::fs::remove_dir_all(case.out()).unwrap();
     refused_with(&case.run(&[]), "users.csv:4:3:", &["`Block credential`"]);
     // A delimiter SPEC does not accept is refused, saying which ones are.
     let case = case.bytes("users.csv", "sep=|\nUser principal name|Licenses\n");
@@ -273,8 +276,13 @@ fn powershell_booleans_in_an_msonline_bulk_user_file() {
     );
     // Anything else is unusable input, and the message names the column.
     let bad = crlf(&users).replace("Misty Phillips,$true", "Misty Phillips,$maybe");
-    let out = case.bytes("users.csv", bad).run(&[]);
-    refused_with(&out, "users.csv:3:5:", &["`BlockCredential`", "`$maybe`"]);
+    let case = case.bytes("users.csv", bad);
+    std::fs::remove_dir_all(case.out()).unwrap();
+    refused_with(
+        &case.run(&[]),
+        "users.csv:3:5:",
+        &["`BlockCredential`", "`$maybe`"],
+    );
     let graph = Case::new()
         .users(&[
             "UserPrincipalName,AccountEnabled,UsageLocation,AssignedLicenses",

@@ -307,7 +307,7 @@ fn the_catalog_sku_with_non_breaking_spaces_resolves_and_is_written_with_spaces(
         .subscriptions(&[
             SUBS,
             "contoso.com,O365_w/o\u{a0}Teams\u{a0}Bundle_M3,Active,4,4",
-            "contoso.com,SPE_E3,Active,5,0",
+            "contoso.com,SPE_E3,Active,4,0",
         ])
         .plan(&["User,From,To", "*,o365_w/o teams bundle_m3,SPE_E3"])
         .run(&[]);
