@@ -117,13 +117,15 @@ impl Catalog {
                         plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
-                    let names = catalog.by_name.entry(key(table.get(DISPLAY))).or_default();
-                    if !names.contains(&sku) {
-                        names.push(sku);
-                    }
                     sku
                 }
             };
+            // A SKU part number listed with several ids and display names
+            // (`MCOPSTN5`) is one product that resolves from any of them.
+            let names = catalog.by_name.entry(key(table.get(DISPLAY))).or_default();
+            if !names.contains(&sku) {
+                names.push(sku);
+            }
             catalog.by_id.entry(key(table.get(ID))).or_insert(sku);
             let (plan_name, plan_id) = (table.get(PLAN_NAME), table.get(PLAN_ID));
             if plan_name.is_empty() && plan_id.is_empty() {
@@ -300,6 +302,33 @@ mod tests {
         assert_eq!(
             part(&c, "AAD_PREMIUM_USGOV_GCCHIGH"),
             "AAD_PREMIUM_USGOV_GCCHIGH"
+        );
+    }
+
+    #[test]
+    fn a_part_number_with_several_ids_and_names_is_one_product() {
+        let c = catalog();
+        for name in [
+            "MCOPSTN5",
+            "d43177b5-475b-4880-92d4-d54c27b5efbd",
+            "54a152dc-90de-4996-93d2-bc47e670fc06",
+            "Skype for Business PSTN Calling Domestic Small",
+            "Skype for Business PSTN Domestic Calling (120 Minutes)",
+        ] {
+            assert_eq!(part(&c, name), "MCOPSTN5", "{name}");
+        }
+    }
+
+    #[test]
+    fn non_breaking_spaces_in_part_numbers_are_spaces() {
+        let c = catalog();
+        assert_eq!(
+            part(&c, "O365_w/o\u{a0}Teams\u{a0}Bundle_M3"),
+            "O365_w/o Teams Bundle_M3"
+        );
+        assert_eq!(
+            part(&c, "c2fe850d-fbbb-4858-b67d-bd0c6e746da3"),
+            "O365_w/o Teams Bundle_M3"
         );
     }
 

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
+use crate::input::unknown::UnknownLicense;
 
 /// A product as the tenant names it: a catalog SKU, or a text the catalog does not
 /// know (a trial, a new SKU), matched ignoring case and carried as first written.
@@ -76,7 +77,11 @@ impl Products {
 
     /// A product the catalog does not know, if the inputs named it.
     pub fn find_other(&self, text: &str) -> Option<ProductId> {
-        self.other_index.get(&key(text)).map(|&i| ProductId::at(i))
+        // A spelling met before needs no normalizing (nor allocation).
+        match self.by_text.get(text) {
+            Some(&i) => Some(ProductId::at(i)),
+            None => self.other_index.get(&key(text)).map(|&i| ProductId::at(i)),
+        }
     }
 
     /// The catalog SKU, if the product is one.
@@ -698,6 +703,9 @@ pub struct Tenant {
     /// Input that is usable but almost surely not what was meant, located like an
     /// error; printed on stderr.
     pub warnings: Vec<String>,
+    /// Licenses of users.csv that resolve to no product, held by the most users
+    /// first.
+    pub unknown_licenses: Vec<UnknownLicense>,
 }
 
 /// A product name resolved for one user.

@@ -9,6 +9,7 @@ pub mod domains;
 pub mod plan;
 pub mod subscriptions;
 pub mod table;
+pub mod unknown;
 pub mod users;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -64,7 +65,7 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, names, user_rows, warnings) = users::read(
+    let users = users::read(
         &paths.users,
         &mut lookups,
         &orgs,
@@ -77,17 +78,18 @@ pub fn read(
         products,
         orgs,
         pools,
-        users,
+        users: users.users,
         plan,
         rows: RowCounts {
-            users: user_rows,
+            users: users.rows,
             subscriptions,
             plan: plan_rows,
             domains: domain_rows,
         },
-        warnings,
+        warnings: users.warnings,
+        unknown_licenses: users.unknown,
     };
-    Ok((tenant, names))
+    Ok((tenant, users.names))
 }
 
 /// Product names already looked up: exports repeat the same few names on every row.

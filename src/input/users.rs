@@ -9,9 +9,10 @@ use csv::StringRecord;
 use indicatif::ProgressBar;
 
 use crate::input::table::{Column, Header, Row, Table, clean};
+use crate::input::unknown::{self, UnknownLicense, Unknowns};
 use crate::input::{Lookups, split_products, yes_no};
 use crate::model::{
-    Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users,
+    Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, ProductId, Products, Resolved, User, Users,
 };
 
 const UPN: usize = 0;
@@ -60,7 +61,19 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-/// Reads every user; returns them and the rows read.
+/// What users.csv holds.
+pub struct Read {
+    pub users: Users,
+    pub names: Names,
+    /// Data rows read.
+    pub rows: u64,
+    /// Input that is usable but suspicious, for stderr.
+    pub warnings: Vec<String>,
+    /// Licenses that resolve to no product, held by the most users first.
+    pub unknown: Vec<UnknownLicense>,
+}
+
+/// Reads every user.
 pub fn read(
     path: &Path,
     lookups: &mut Lookups,
@@ -68,7 +81,7 @@ pub fn read(
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
-) -> Result<(Users, Names, u64, Vec<String>), InputError> {
+) -> Result<Read, InputError> {
     let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -81,6 +94,8 @@ pub fn read(
         licenses: Vec::new(),
         disabled: Vec::new(),
         type_names: None,
+        joined: None,
+        unknown: Unknowns::default(),
         lines: Lines::default(),
     };
     if rayon::current_num_threads() < 2 {
@@ -189,6 +204,10 @@ struct Builder<'a, 'c> {
     disabled: Vec<PlanRef>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
+    /// Licenses cells joined with `;` or `,` and read as several: the first, and
+    /// how many.
+    joined: Option<(String, u64)>,
+    unknown: Unknowns,
     /// The line of each user, to name the second of two users of one name.
     lines: Lines,
 }
@@ -210,14 +229,12 @@ impl Builder<'_, '_> {
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
-            for text in split_products(cell) {
-                self.hold(text, org, false);
-            }
+            self.hold_cell(&row, LICENSES, org, false);
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        for text in split_products(row.get(GROUP_LICENSES)) {
-            self.hold(text, org, true);
-        }
+        self.hold_cell(&row, GROUP_LICENSES, org, true);
+        self.unknown
+            .add(&self.licenses, upn, self.products, self.pools);
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
         let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
             ("", "") => false,
@@ -249,20 +266,32 @@ impl Builder<'_, '_> {
     }
 
     /// The users, once no principal name is listed twice.
-    fn finish(
-        self,
-        header: &Header,
-        rows: u64,
-    ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
-        let warnings = self.type_names.iter().map(|(first, n)| {
+    fn finish(self, header: &Header, rows: u64) -> Result<Read, InputError> {
+        let file = header.file();
+        let unknown = self.unknown.finish(self.products, self.lookups.catalog());
+        let type_names = self.type_names.iter().map(|(first, n)| {
             format!(
-                "{}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)",
-                header.file()
+                "{file}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)"
             )
         });
-        let warnings = warnings.collect();
+        let joined = self.joined.iter().map(|(first, n)| {
+            format!(
+                "{file}:{first} lists products joined with `;` or `,` instead of `+`: each part is read as a license ({} read that way)",
+                if *n == 1 { "1 cell".to_string() } else { format!("{n} cells") }
+            )
+        });
+        let warnings = type_names
+            .chain(joined)
+            .chain(unknown::warning(file, &unknown))
+            .collect();
         match self.users.seal() {
-            (users, Ok(names)) => Ok((users, names, rows, warnings)),
+            (users, Ok(names)) => Ok(Read {
+                users,
+                names,
+                rows,
+                warnings,
+                unknown,
+            }),
             (users, Err(Duplicate { earlier, later })) => {
                 Err(header.error_at(
                     self.lines.of(later),
@@ -277,13 +306,61 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Adds a license to the row's user; one listed twice counts once.
-    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
-        let product = match self.pools.resolve(self.lookups.get(text), org) {
-            Resolved::Product(product) => product,
-            // A license the catalog does not know, or cannot resolve: carried as written.
-            Resolved::Ambiguous | Resolved::Unknown => self.products.other(text),
+    /// Adds the licenses of one cell (`column`) to the row's user.
+    fn hold_cell(&mut self, row: &Row<'_>, column: usize, org: Option<OrgId>, via_group: bool) {
+        let cell = row.get(column);
+        let mut joined = false;
+        for text in split_products(cell) {
+            joined |= self.hold_piece(text, org, via_group);
+        }
+        if joined {
+            let first = || format!("{}:{}: `{cell}`", row.line(), row.column_number(column));
+            self.joined.get_or_insert_with(|| (first(), 0)).1 += 1;
+        }
+    }
+
+    /// Adds the licenses a piece of a licenses cell names. Custom scripts join
+    /// with `;` or `,` (`-join ', '`): a piece that does not resolve is split on
+    /// those when every part then resolves; else it is one license the catalog
+    /// does not know, carried as written. Returns whether it was split.
+    fn hold_piece(&mut self, text: &str, org: Option<OrgId>, via_group: bool) -> bool {
+        if let Some(product) = self.known(text, org) {
+            self.hold(product, via_group);
+            return false;
+        }
+        let parts = || {
+            text.split([';', ','])
+                .map(clean)
+                .filter(|part| !part.is_empty())
         };
+        if text.contains([';', ',']) && parts().all(|part| self.known(part, org).is_some()) {
+            for part in parts() {
+                if let Some(product) = self.known(part, org) {
+                    self.hold(product, via_group);
+                }
+            }
+            return true;
+        }
+        let product = self.products.other(text);
+        self.hold(product, via_group);
+        false
+    }
+
+    /// The product `text` names for a user of `org`, if it names one: a catalog
+    /// product (a shared display name resolved through the organization's
+    /// subscriptions), or a product subscriptions.csv lists.
+    fn known(&mut self, text: &str, org: Option<OrgId>) -> Option<ProductId> {
+        match self.pools.resolve(self.lookups.get(text), org) {
+            Resolved::Product(product) => Some(product),
+            Resolved::Ambiguous | Resolved::Unknown => self
+                .products
+                .find_other(text)
+                .filter(|&product| !self.pools.holders(product).is_empty()),
+        }
+    }
+
+    /// Adds a license to the row's user; one listed twice counts once.
+    fn hold(&mut self, product: ProductId, via_group: bool) {
         match self.licenses.iter_mut().find(|h| h.product() == product) {
             Some(held) => *held = Held::new(product, held.via_group() || via_group),
             None => self.licenses.push(Held::new(product, via_group)),

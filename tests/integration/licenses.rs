@@ -256,6 +256,7 @@ fn unknown_licenses_are_counted_and_shown_never_silent() {
         .stdout
         .lines()
         .skip_while(|l| !l.starts_with("unknown licenses"))
+        .take_while(|l| l.starts_with("unknown licenses") || l.starts_with("  "))
         .collect();
     assert_eq!(
         listed,
