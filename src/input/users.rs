@@ -297,7 +297,7 @@ impl Builder<'_, '_> {
                     self.lines.of(later),
                     UPN,
                     format!(
-                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
+                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case): users.csv has one row per user, their licenses joined with `+` in one cell",
                         users.upn(later),
                         self.lines.of(earlier)
                     ),

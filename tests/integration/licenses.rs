@@ -400,3 +400,62 @@ fn a_sku_part_number_with_two_ids_and_two_names_is_one_product_and_one_pool() {
         assert_eq!(out.summary()["unknown_licenses"], json!({}));
     }
 }
+
+/// An MSOnline per-user license report (one row per user and license,
+/// `reseller-account:SKU`) with its columns renamed as the first message asked:
+/// the second says users.csv wants one row per user, licenses joined with `+`.
+#[test]
+fn a_report_of_one_row_per_user_and_license_is_refused_saying_how_to_join_it() {
+    let out = Case::new()
+        .bytes(
+            "users.csv",
+            "\u{feff}\"UserName\",\"License\",\"UserPrincipalName\"\n\"Rose Vazquez\",\"reseller-account:O365_BUSINESS_PREMIUM\",\"RVazquez@contoso.com\"\n\"Rose Vazquez\",\"reseller-account:FLOW_FREE\",\"RVazquez@contoso.com\"\n",
+        )
+        .subscriptions(&[SUBS, "contoso.com,O365_BUSINESS_PREMIUM,Active,5,1"])
+        .plan(&["User,From,To", "*,O365_BUSINESS_PREMIUM,SPB"])
+        .run(&[]);
+    out.assert_exit(2);
+    says(
+        &out,
+        &[
+            "users.csv:3:3:",
+            "`RVazquez@contoso.com` is listed twice, first on line 2",
+            "one row per user",
+            "joined with `+`",
+        ],
+    );
+    assert!(out.wrote_nothing(), "{}", out.describe());
+}
+
+/// Microsoft's Teams Rooms resource-account template (BOM, `UPN`, `License`)
+/// reads as a users file.
+#[test]
+fn the_teams_rooms_template_reads_as_a_users_file() {
+    let out = Case::new()
+        .bytes(
+            "users.csv",
+            "\u{feff}UPN,Alias,Password,License,UsageLocation,DisplayName,AutomateProcessing\nmtr-room1@contoso.com,mtr-room1,P4ss!,Microsoft_Teams_Rooms_Pro,RO,Room 1,AutoAccept\nmtr-room2@contoso.com,mtr-room2,P4ss!,Microsoft_Teams_Rooms_Pro,RO,Room 2,AutoAccept\n",
+        )
+        .subscriptions(&[
+            SUBS,
+            "contoso.com,Microsoft_Teams_Rooms_Pro,Active,2,2",
+            "contoso.com,Microsoft_Teams_Rooms_Pro_without_Audio_Conferencing,Active,2,0",
+        ])
+        .plan(&[
+            "User,From,To",
+            "*,Microsoft Teams Rooms Pro,Microsoft_Teams_Rooms_Pro_without_Audio_Conferencing",
+        ])
+        .run(&[]);
+    out.assert_exit(0);
+    out.actions().assert_rows(
+        &["product", "action", "assigned_after"],
+        &[
+            &["Microsoft_Teams_Rooms_Pro", "cancel-subscription", "0"],
+            &[
+                "Microsoft_Teams_Rooms_Pro_without_Audio_Conferencing",
+                "keep",
+                "2",
+            ],
+        ],
+    );
+}
