@@ -7,18 +7,8 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::Catalog;
-use crate::model::{Held, Pools, ProductId, Products};
-
-/// One unknown license text and who holds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownLicense {
-    /// The text as first spelled in the inputs.
-    pub text: String,
-    /// Users holding it (directly or through a group).
-    pub users: u64,
-    /// The principal name of the first user holding it, in users.csv order.
-    pub first_user: String,
-}
+use crate::model::{Held, Pools, ProductId, Products, UnknownLicense};
+use crate::resolve;
 
 /// Counts unknown licenses user by user, in users.csv order.
 #[derive(Default)]
@@ -33,8 +23,7 @@ impl Unknowns {
     pub fn add(&mut self, licenses: &[Held], upn: &str, products: &Products, pools: &Pools) {
         for held in licenses {
             let product = held.product();
-            // Most licenses are catalog products: one comparison settles them.
-            if products.as_sku(product).is_some() || !pools.holders(product).is_empty() {
+            if resolve::is_known(products, pools, product) {
                 continue;
             }
             match self.index.get(&product) {

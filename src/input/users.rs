@@ -9,11 +9,13 @@ use csv::StringRecord;
 use indicatif::ProgressBar;
 
 use crate::input::table::{Column, Header, Row, Table, clean};
-use crate::input::unknown::{self, UnknownLicense, Unknowns};
-use crate::input::{Lookups, split_products, yes_no};
+use crate::input::unknown::{self, Unknowns};
+use crate::input::{split_products, yes_no};
 use crate::model::{
-    Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, ProductId, Products, Resolved, User, Users,
+    Duplicate, Held, Names, OrgId, Orgs, Pools, ProductId, Products, ServicePlanRef,
+    UnknownLicense, User, Users,
 };
+use crate::resolve::Lookups;
 
 const UPN: usize = 0;
 const LICENSES: usize = 1;
@@ -201,7 +203,7 @@ struct Builder<'a, 'c> {
     users: Users,
     /// Buffers reused from row to row.
     licenses: Vec<Held>,
-    disabled: Vec<PlanRef>,
+    disabled: Vec<ServicePlanRef>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
     /// Licenses cells joined with `;` or `,` and read as several: the first, and
@@ -248,7 +250,7 @@ impl Builder<'_, '_> {
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = self.lookups.plan(text);
+            let plan = self.lookups.service_plan(text);
             if !self.disabled.contains(&plan) {
                 self.disabled.push(plan);
             }
@@ -306,65 +308,31 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Adds the licenses of one cell (`column`) to the row's user.
+    /// Adds the licenses of one cell (`column`) to the row's user, and counts
+    /// it when it was a list joined with `;` or `,`.
     fn hold_cell(&mut self, row: &Row<'_>, column: usize, org: Option<OrgId>, via_group: bool) {
         let cell = row.get(column);
         let mut joined = false;
         for text in split_products(cell) {
-            joined |= self.hold_piece(text, org, via_group);
+            let licenses = &mut self.licenses;
+            joined |= self
+                .lookups
+                .licenses(self.pools, self.products, text, org, |product| {
+                    hold(licenses, product, via_group)
+                });
         }
         if joined {
             let first = || format!("{}:{}: `{cell}`", row.line(), row.column_number(column));
             self.joined.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
     }
+}
 
-    /// Adds the licenses a piece of a licenses cell names. Custom scripts join
-    /// with `;` or `,` (`-join ', '`): a piece that does not resolve is split on
-    /// those when every part then resolves; else it is one license the catalog
-    /// does not know, carried as written. Returns whether it was split.
-    fn hold_piece(&mut self, text: &str, org: Option<OrgId>, via_group: bool) -> bool {
-        if let Some(product) = self.known(text, org) {
-            self.hold(product, via_group);
-            return false;
-        }
-        let parts = || {
-            text.split([';', ','])
-                .map(clean)
-                .filter(|part| !part.is_empty())
-        };
-        if text.contains([';', ',']) && parts().all(|part| self.known(part, org).is_some()) {
-            for part in parts() {
-                if let Some(product) = self.known(part, org) {
-                    self.hold(product, via_group);
-                }
-            }
-            return true;
-        }
-        let product = self.products.other(text);
-        self.hold(product, via_group);
-        false
-    }
-
-    /// The product `text` names for a user of `org`, if it names one: a catalog
-    /// product (a shared display name resolved through the organization's
-    /// subscriptions), or a product subscriptions.csv lists.
-    fn known(&mut self, text: &str, org: Option<OrgId>) -> Option<ProductId> {
-        match self.pools.resolve(self.lookups.get(text), org) {
-            Resolved::Product(product) => Some(product),
-            Resolved::Ambiguous | Resolved::Unknown => self
-                .products
-                .find_other(text)
-                .filter(|&product| !self.pools.holders(product).is_empty()),
-        }
-    }
-
-    /// Adds a license to the row's user; one listed twice counts once.
-    fn hold(&mut self, product: ProductId, via_group: bool) {
-        match self.licenses.iter_mut().find(|h| h.product() == product) {
-            Some(held) => *held = Held::new(product, held.via_group() || via_group),
-            None => self.licenses.push(Held::new(product, via_group)),
-        }
+/// Adds a license to a user's; one listed twice counts once.
+fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool) {
+    match licenses.iter_mut().find(|h| h.product() == product) {
+        Some(held) => *held = Held::new(product, held.via_group() || via_group),
+        None => licenses.push(Held::new(product, via_group)),
     }
 }
 
