@@ -42,6 +42,9 @@ pub struct Table {
     header: Header,
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: StringRecord,
+    /// Where [`Table::unbreak_spaces`] rewrites a record, reused from row to row.
+    spare: StringRecord,
+    cell: String,
     rows: u64,
     /// Lines end with `\r\n` (as the header line does).
     crlf: bool,
@@ -134,6 +137,8 @@ impl Table {
             },
             reader,
             record: StringRecord::new(),
+            spare: StringRecord::new(),
+            cell: String::new(),
             rows: 0,
             crlf,
             at_end,
@@ -164,7 +169,7 @@ impl Table {
             ));
         }
         self.check_limits(self.record.len())?;
-        unbreak_spaces(&mut self.record);
+        self.unbreak_spaces();
         let line = self.line();
         self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
         let normalized: Vec<String> = self
@@ -230,6 +235,35 @@ impl Table {
             described.join(", "),
             if seen.is_empty() { "none".into() } else { seen }
         )
+    }
+
+    /// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
+    /// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
+    fn unbreak_spaces(&mut self) {
+        const NBSP: char = '\u{a0}';
+        let text = self.record.as_slice();
+        // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most
+        // rows, and only then is the text searched. The rewrite reuses buffers.
+        if !text.as_bytes().contains(&0xA0) || !text.contains(NBSP) {
+            return;
+        }
+        self.spare.clear();
+        for cell in self.record.iter() {
+            if cell.contains(NBSP) {
+                self.cell.clear();
+                for (i, piece) in cell.split(NBSP).enumerate() {
+                    if i > 0 {
+                        self.cell.push(' ');
+                    }
+                    self.cell.push_str(piece);
+                }
+                self.spare.push_field(&self.cell);
+            } else {
+                self.spare.push_field(cell);
+            }
+        }
+        self.spare.set_position(self.record.position().cloned());
+        std::mem::swap(&mut self.record, &mut self.spare);
     }
 
     fn read_record(&mut self) -> Result<bool, InputError> {
@@ -337,7 +371,7 @@ impl Table {
                     format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
                 ));
             }
-            unbreak_spaces(&mut self.record);
+            self.unbreak_spaces();
             self.rows += 1;
             return Ok(true);
         }
@@ -614,27 +648,6 @@ pub fn clean(cell: &str) -> &str {
         [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => cell,
         _ => cell.trim_matches(char::is_whitespace),
     }
-}
-
-/// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
-/// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
-fn unbreak_spaces(record: &mut StringRecord) {
-    const NBSP: char = '\u{a0}';
-    // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most rows,
-    // and only then is the text decoded or anything allocated.
-    if !record.as_slice().as_bytes().contains(&0xA0) || !record.as_slice().contains(NBSP) {
-        return;
-    }
-    let mut fresh = StringRecord::with_capacity(record.as_slice().len(), record.len());
-    for cell in record.iter() {
-        if cell.contains(NBSP) {
-            fresh.push_field(&cell.replace(NBSP, " "));
-        } else {
-            fresh.push_field(cell);
-        }
-    }
-    fresh.set_position(record.position().cloned());
-    *record = fresh;
 }
 
 /// A header as compared: lowercase, without spaces, `_`, `.` and `-`.
