@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use csv::StringRecord;
 use indicatif::ProgressBar;
 
-use crate::input::table::{Column, Header, Row, Table, clean};
+use crate::input::table::{Header, Row, Table, clean, columns};
 use crate::input::unknown::{self, Unknowns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
@@ -17,51 +17,25 @@ use crate::model::{
 };
 use crate::resolve::Lookups;
 
-const UPN: usize = 0;
-const LICENSES: usize = 1;
-const USAGE_LOCATION: usize = 2;
-const BLOCKED: usize = 3;
-const ENABLED: usize = 4;
-const DISABLED_PLANS: usize = 5;
-const GROUP_LICENSES: usize = 6;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["User principal name", "UserPrincipalName", "UPN"],
-        required: true,
-    },
-    // Required: without it every user would look unlicensed.
-    Column {
-        names: &[
+columns! {
+    /// users.csv's columns.
+    enum Column {
+        Upn: required ["User principal name", "UserPrincipalName", "UPN"],
+        // Required: without it every user would look unlicensed.
+        Licenses: required [
             "Licenses",
             "AssignedLicenses",
             "License",
             "Assigned licenses",
             "LicenseAssignment",
         ],
-        required: true,
-    },
-    Column {
-        names: &["Usage location", "UsageLocation"],
-        required: false,
-    },
-    Column {
-        names: &["Block credential", "BlockCredential"],
-        required: false,
-    },
-    Column {
-        names: &["AccountEnabled"],
-        required: false,
-    },
-    Column {
-        names: &["Disabled plans", "DisabledPlans"],
-        required: false,
-    },
-    Column {
-        names: &["Group licenses", "LicensesFromGroups"],
-        required: false,
-    },
-];
+        UsageLocation: optional ["Usage location", "UsageLocation"],
+        Blocked: optional ["Block credential", "BlockCredential"],
+        Enabled: optional ["AccountEnabled"],
+        DisabledPlans: optional ["Disabled plans", "DisabledPlans"],
+        GroupLicenses: optional ["Group licenses", "LicensesFromGroups"],
+    }
+}
 
 /// What users.csv holds.
 pub struct Read {
@@ -84,7 +58,7 @@ pub fn read(
     products: &mut Products,
     progress: &ProgressBar,
 ) -> Result<Read, InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
+    let mut table = Table::open::<Column>(path)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut builder = Builder {
@@ -216,36 +190,36 @@ struct Builder<'a, 'c> {
 
 impl Builder<'_, '_> {
     fn add(&mut self, row: Row<'_>) -> Result<(), InputError> {
-        let upn = row.get(UPN);
+        let upn = row.get(Column::Upn);
         if upn.is_empty() {
-            return Err(row.empty_error(UPN));
+            return Err(row.empty_error(Column::Upn));
         }
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
-        let cell = row.get(LICENSES);
+        let cell = row.get(Column::Licenses);
         if is_type_name(cell) {
             let first = || {
-                let at = row.column_number(LICENSES);
+                let at = row.column_number(Column::Licenses);
                 format!("{}:{at}: `{cell}`", row.line())
             };
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
-            self.hold_cell(&row, LICENSES, org, false);
+            self.hold_cell(&row, Column::Licenses, org, false);
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        self.hold_cell(&row, GROUP_LICENSES, org, true);
+        self.hold_cell(&row, Column::GroupLicenses, org, true);
         self.unknown
             .add(&self.licenses, upn, self.products, self.pools);
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
-        let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
+        let blocked = match (row.get(Column::Blocked), row.get(Column::Enabled)) {
             ("", "") => false,
-            ("", enabled) => !yes_no(enabled).ok_or_else(|| bool_error(&row, ENABLED))?,
-            (blocked, _) => yes_no(blocked).ok_or_else(|| bool_error(&row, BLOCKED))?,
+            ("", enabled) => !yes_no(enabled).ok_or_else(|| bool_error(&row, Column::Enabled))?,
+            (blocked, _) => yes_no(blocked).ok_or_else(|| bool_error(&row, Column::Blocked))?,
         };
         self.disabled.clear();
         for text in row
-            .get(DISABLED_PLANS)
+            .get(Column::DisabledPlans)
             .split(';')
             .map(clean)
             .filter(|t| !t.is_empty())
@@ -259,7 +233,7 @@ impl Builder<'_, '_> {
             org,
             licenses: &self.licenses,
             disabled: &self.disabled,
-            usage_location: !row.get(USAGE_LOCATION).is_empty(),
+            usage_location: !row.get(Column::UsageLocation).is_empty(),
             blocked,
         };
         self.users.add(upn, user);
@@ -297,7 +271,7 @@ impl Builder<'_, '_> {
             (users, Err(Duplicate { earlier, later })) => {
                 Err(header.error_at(
                     self.lines.of(later),
-                    UPN,
+                    Column::Upn,
                     format!(
                         "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case): users.csv has one row per user, their licenses joined with `+` in one cell",
                         users.upn(later),
@@ -310,7 +284,7 @@ impl Builder<'_, '_> {
 
     /// Adds the licenses of one cell (`column`) to the row's user, and counts
     /// it when it was a list joined with `;` or `,`.
-    fn hold_cell(&mut self, row: &Row<'_>, column: usize, org: Option<OrgId>, via_group: bool) {
+    fn hold_cell(&mut self, row: &Row<'_>, column: Column, org: Option<OrgId>, via_group: bool) {
         let cell = row.get(column);
         let mut joined = false;
         for text in split_products(cell) {
@@ -337,7 +311,7 @@ fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool) {
 }
 
 /// A cell of a yes/no column that is neither, named with its column.
-fn bool_error(row: &Row<'_>, column: usize) -> InputError {
+fn bool_error(row: &Row<'_>, column: Column) -> InputError {
     row.error(
         column,
         format!(
