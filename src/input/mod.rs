@@ -5,12 +5,12 @@
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
 
-pub mod domains;
-pub mod plan;
-pub mod subscriptions;
-pub mod table;
-pub mod unknown;
-pub mod users;
+pub(crate) mod domains;
+pub(crate) mod plan;
+pub(crate) mod subscriptions;
+pub(crate) mod table;
+pub(crate) mod unknown;
+pub(crate) mod users;
 
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ pub struct InputPaths {
 
 impl InputPaths {
     /// Every input file given.
-    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.users, &self.subscriptions, &self.plan]
             .into_iter()
             .chain(self.domains.as_ref())
@@ -94,7 +94,7 @@ pub fn read(
 
 /// `true`/`false`/`yes`/`no`/`1`/`0`, and PowerShell's `$true`/`$false`, any
 /// case; `None` for anything else.
-pub fn yes_no(cell: &str) -> Option<bool> {
+pub(crate) fn yes_no(cell: &str) -> Option<bool> {
     let is = |words: [&str; 4]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
     if is(["true", "yes", "1", "$true"]) {
         Some(true)
@@ -106,7 +106,7 @@ pub fn yes_no(cell: &str) -> Option<bool> {
 }
 
 /// A count: plain digits only (`1,000` and `1e3` are refused).
-pub fn parse_count(cell: &str) -> Option<u64> {
+pub(crate) fn parse_count(cell: &str) -> Option<u64> {
     if cell.is_empty() || !cell.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -115,7 +115,7 @@ pub fn parse_count(cell: &str) -> Option<u64> {
 
 /// Products joined by `+`; a `+` with a space on either side belongs to a name
 /// (`Enterprise Mobility + Security E5`).
-pub fn split_products(cell: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_products(cell: &str) -> impl Iterator<Item = &str> {
     let mut rest = cell;
     std::iter::from_fn(move || {
         while !rest.is_empty() {
