@@ -47,13 +47,6 @@ pub trait Columns: Copy {
 
     /// The column's place in [`Columns::ALL`].
     fn index(self) -> usize;
-
-    /// The header names the column accepts, for messages ([`Accepts::quoted`]).
-    fn accepted(self) -> String {
-        Self::ALL
-            .get(self.index())
-            .map_or(String::new(), Accepts::quoted)
-    }
 }
 
 /// Declares the columns of an input file in one place: an enum, each variant
@@ -140,24 +133,39 @@ pub struct Row<'a> {
 impl Table {
     /// Opens `path`, a file of columns `C`.
     pub fn open<C: Columns>(path: &Path) -> Result<Table, InputError> {
+        Table::open_needing::<C>(path, &[])
+    }
+
+    /// Opens `path`, a file of columns `C` that must also have the optional
+    /// columns of `needed` in this run, each with why (for the message that
+    /// names every missing column at once).
+    pub fn open_needing<C: Columns>(
+        path: &Path,
+        needed: &[(C, String)],
+    ) -> Result<Table, InputError> {
         let file = path.display().to_string();
         let io_err = |source| InputError::Io {
             file: file.clone(),
             source,
         };
         let handle = File::open(path).map_err(io_err)?;
-        Table::from_reader(file, Box::new(handle), C::ALL)
+        let needed: Vec<(usize, &str)> = needed
+            .iter()
+            .map(|(column, why)| (column.index(), why.as_str()))
+            .collect();
+        Table::from_reader(file, Box::new(handle), C::ALL, &needed)
     }
 
     /// Reads CSV already in memory (the built-in catalog, tests).
     pub fn from_bytes<C: Columns>(name: &str, bytes: &'static [u8]) -> Result<Table, InputError> {
-        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL)
+        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL, &[])
     }
 
     fn from_reader(
         file: String,
         mut source: Box<dyn Read + Send>,
         columns: &[Accepts],
+        needed: &[(usize, &str)],
     ) -> Result<Table, InputError> {
         let io_err = |source| InputError::Io {
             file: file.clone(),
@@ -201,11 +209,16 @@ impl Table {
             crlf,
             at_end,
         };
-        table.read_header(columns, dialect.sep_line)?;
+        table.read_header(columns, needed, dialect.sep_line)?;
         Ok(table)
     }
 
-    fn read_header(&mut self, columns: &[Accepts], sep_line: bool) -> Result<(), InputError> {
+    fn read_header(
+        &mut self,
+        columns: &[Accepts],
+        needed: &[(usize, &str)],
+        sep_line: bool,
+    ) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
         }
@@ -237,7 +250,11 @@ impl Table {
             .map(|h| normalize_header(h))
             .collect();
         let mut missing = Vec::new();
-        for column in columns {
+        for (index, column) in columns.iter().enumerate() {
+            let why = needed
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, why)| *why);
             let mut found = Vec::new();
             for name in column.names {
                 let wanted = normalize_header(name);
@@ -249,8 +266,8 @@ impl Table {
                         .map(|(i, _)| i),
                 );
             }
-            if column.required && found.is_empty() {
-                missing.push(column);
+            if (column.required || why.is_some()) && found.is_empty() {
+                missing.push((column, why));
             }
             self.header.positions.push(found);
         }
@@ -262,14 +279,15 @@ impl Table {
 
     /// Every missing required column with the names it accepts, and the columns
     /// the header does hold: one message, so that one edit fixes the file.
-    fn missing_message(&self, missing: &[&Accepts]) -> String {
+    fn missing_message(&self, missing: &[(&Accepts, Option<&str>)]) -> String {
         let described: Vec<String> = missing
             .iter()
-            .map(|column| {
+            .map(|(column, why)| {
                 format!(
-                    "`{}` (accepted names: {})",
+                    "`{}` (accepted names: {}{})",
                     column.names.first().copied().unwrap_or("?"),
-                    column.quoted()
+                    column.quoted(),
+                    why.map(|why| format!("; {why}")).unwrap_or_default()
                 )
             })
             .collect();

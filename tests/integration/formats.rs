@@ -384,3 +384,61 @@ fn plan_and_domains_files_take_every_format_too() {
     out.user("ann@contoso.com")
         .check(&[("organization", "Contoso Ltd"), ("status", "reassigned")]);
 }
+
+/// A real tenant's SKU report (`"Sku","EnabledUnits","ConsumedUnits"`) given as
+/// subscriptions.csv without a domains.csv: the one message names the
+/// organization column too, with when it may be left out; after a `sep=` line
+/// the header is line 2.
+#[test]
+fn a_sku_report_is_told_every_column_it_lacks_at_once() {
+    let case = Case::new()
+        .users(&[
+            "User principal name,Usage location,Licenses",
+            "ann@contoso.com,US,ENTERPRISEPACK",
+        ])
+        .bytes(
+            "subscriptions.csv",
+            "\"Sku\",\"EnabledUnits\",\"ConsumedUnits\"\n\"ENTERPRISEPACK\",\"25\",\"17\"\n\"ENTERPRISEPREMIUM\",\"25\",\"25\"\n",
+        )
+        .plan(&["User,From,To", "*,ENTERPRISEPACK,ENTERPRISEPREMIUM"]);
+    let out = case.run(&[]);
+    refused_with(
+        &out,
+        "subscriptions.csv:1:1:",
+        &[
+            "missing required columns",
+            "`Organization` (accepted names: `Organization`, `Tenant`, `AccountName`; it may be left out only when domains.csv names exactly one organization, and there is no domains.csv)",
+            "`Product` (accepted names:",
+            "`Total licenses` (accepted names:",
+            "columns found: `Sku`, `EnabledUnits`, `ConsumedUnits`",
+        ],
+    );
+    assert!(
+        !out.stderr.contains("`Assigned licenses`"),
+        "{}",
+        out.describe()
+    );
+    // Renamed as the message says; then domains.csv names the organization.
+    let case = case.bytes(
+            "subscriptions.csv",
+            "sep=,\n\"SkuPartNumber\",\"Total\",\"ConsumedUnits\"\n\"ENTERPRISEPACK\",\"25\",\"17\"\n\"ENTERPRISEPREMIUM\",\"25\",\"24\"\n",
+    );
+    let out = case.run(&[]);
+    refused_with(
+        &out,
+        "subscriptions.csv:2:1:",
+        &[
+            "missing required column `Organization`",
+            "there is no domains.csv",
+        ],
+    );
+    let out = case
+        .domains(&["Organization,Domain", "Contoso,contoso.com"])
+        .run(&[]);
+    out.assert_exit(0);
+    out.user("ann@contoso.com").check(&[
+        ("organization", "Contoso"),
+        ("status", "reassigned"),
+        ("licenses_after", "ENTERPRISEPREMIUM"),
+    ]);
+}
