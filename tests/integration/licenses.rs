@@ -459,3 +459,35 @@ fn the_teams_rooms_template_reads_as_a_users_file() {
         ],
     );
 }
+
+/// A newer catalog (`--catalog`) that knows the renamed product makes it a
+/// product: no longer unknown, and written by its SKU part number.
+#[test]
+fn a_newer_catalog_fixes_a_renamed_product() {
+    let catalog = [
+        "Product_Display_Name,String_Id,GUID,Service_Plan_Name,Service_Plan_Id,Service_Plans_Included_Friendly_Names",
+        "Microsoft 365 Business Premium,SPB,cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46,EXCHANGE_S_STANDARD,9aaf7827-d63c-4b61-89c3-182f06f82e5c,Exchange",
+        "Microsoft 365 E3,SPE_E3,05e9a617-0261-4cee-bb44-138d3ef5d965,EXCHANGE_S_ENTERPRISE,efb87545-963c-4e0d-99df-69c6916d9eb0,Exchange",
+        "Microsoft 365 Copilot,Microsoft_365_Copilot,a809996b-059e-42e2-9866-db24b99a9782,M365_COPILOT_APPS,a62f8878-de10-42f3-b68f-6149a25ceb97,Copilot",
+    ];
+    let case = Case::new()
+        .users(&[
+            "UserPrincipalName,UsageLocation,AssignedLicenses",
+            "ann@contoso.com,US,SPB+Microsoft 365 Copilot",
+        ])
+        .subscriptions(&JOINED_SUBS)
+        .plan(&["User,From,To", "ann@contoso.com,SPB,SPE_E3"])
+        .lines("catalog.csv", &catalog);
+    let out = case.run(&[]);
+    assert_eq!(
+        out.summary()["unknown_licenses"],
+        json!({"Microsoft 365 Copilot": 1})
+    );
+    let file = case.input().join("catalog.csv");
+    let out = case.run(&["--catalog", file.to_str().unwrap()]);
+    out.assert_exit(0);
+    out.user("ann@contoso.com")
+        .check(&[("licenses_after", "Microsoft_365_Copilot+SPE_E3")]);
+    assert_eq!(out.summary()["unknown_licenses"], json!({}));
+    assert!(!out.stderr.contains("Copilot"), "{}", out.describe());
+}
