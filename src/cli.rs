@@ -54,9 +54,29 @@ struct GenerateArgs {
     /// The same seed gives the same files.
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// users.csv's columns: replan's own (`generate`), or the admin center's
+    /// 28-column export (`admin-center`) holding the same users.
+    #[arg(long, value_enum, default_value_t = Shape::Generate)]
+    shape: Shape,
     /// Folder to write users.csv, subscriptions.csv, plan.csv and domains.csv into.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+}
+
+/// [`generate::Shape`] as the command line names it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Shape {
+    Generate,
+    AdminCenter,
+}
+
+impl From<Shape> for generate::Shape {
+    fn from(shape: Shape) -> Self {
+        match shape {
+            Shape::Generate => generate::Shape::Generate,
+            Shape::AdminCenter => generate::Shape::AdminCenter,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +173,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
                 users: args.users,
                 organizations: args.organizations,
                 seed: args.seed,
+                shape: args.shape.into(),
             };
             generate::generate(&spec, &args.out)?;
             Ok(Exit::Success)

@@ -1,6 +1,8 @@
 //! `replan generate`: a realistic synthetic tenant (the four input files) of N users
 //! over K organizations, the same bytes for the same seed. It is how anyone tries
-//! the tool at scale, and how the benchmark makes its data.
+//! the tool at scale, and how the benchmark makes its data. Its users.csv comes in
+//! two shapes: replan's own columns, or the admin center's 28-column export with
+//! realistic values in the columns replan ignores.
 
 use std::fs;
 use std::io::{self, Write};
@@ -14,6 +16,20 @@ pub struct Spec {
     pub users: u64,
     pub organizations: u32,
     pub seed: u64,
+    pub shape: Shape,
+}
+
+/// The columns of users.csv. Both shapes hold the same users with the same
+/// licenses, so that the rest of the tenant is the same.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// Display name, principal name, usage location, sign-in, licenses, disabled
+    /// plans and group licenses.
+    #[default]
+    Generate,
+    /// The admin center's current **Export users** file: 28 columns, UTF-8 with a
+    /// BOM, CRLF; no disabled plans or group licenses.
+    AdminCenter,
 }
 
 /// A small deterministic generator (SplitMix64): the same stream for a seed on every
@@ -146,9 +162,14 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     let users_path = out.join("users.csv");
     let mut users = writer(&users_path).map_err(fail(&users_path))?;
     let mut line = String::with_capacity(256);
-    users
-        .write_all(b"Display name,User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n")
-        .map_err(fail(&users_path))?;
+    // The admin center's columns come from a stream of their own: the rest of the
+    // tenant is the same in both shapes.
+    let mut admin = AdminCenter::new(spec.seed);
+    let header: &[u8] = match spec.shape {
+        Shape::Generate => b"Display name,User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n",
+        Shape::AdminCenter => ADMIN_CENTER_HEADER,
+    };
+    users.write_all(header).map_err(fail(&users_path))?;
     for i in 0..spec.users {
         let org = (i % u64::from(orgs)) as u32;
         let (first, last) = (*rng.pick(&FIRST), *rng.pick(&LAST));
@@ -188,18 +209,18 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             capitalize(first),
             capitalize(last)
         ));
-        if !rng.percent(2) {
-            let country = rng.pick::<&str>(&COUNTRIES);
-            line.push_str(country);
-        }
+        let country = (!rng.percent(2)).then(|| *rng.pick::<&str>(&COUNTRIES));
+        line.push_str(country.unwrap_or_default());
         line.push(',');
-        line.push_str(if rng.percent(2) { "True" } else { "False" });
+        let blocked = rng.percent(2);
+        line.push_str(if blocked { "True" } else { "False" });
         line.push(',');
-        line.push_str(&if unlicensed {
+        let licensed = if unlicensed {
             "Unlicensed".to_string()
         } else {
             names.join("+")
-        });
+        };
+        line.push_str(&licensed);
         line.push(',');
         if rng.percent(5) {
             line.push_str(&format!("\"{}\"", rng.pick(&DISABLED)));
@@ -209,6 +230,18 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             line.push_str(POWER_BI.1);
         }
         line.push('\n');
+        if spec.shape == Shape::AdminCenter {
+            let user = User {
+                first,
+                last,
+                upn: &upn,
+                org,
+                country,
+                blocked,
+                licenses: &licensed,
+            };
+            admin.row(&user, &mut line);
+        }
         users
             .write_all(line.as_bytes())
             .map_err(fail(&users_path))?;
@@ -347,4 +380,270 @@ fn capitalize(word: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// The admin center's current **Users > Active users > Export users** header, BOM
+/// and line end included.
+const ADMIN_CENTER_HEADER: &[u8] = "\u{feff}Display name,DirSyncEnabled,User principal name,Object Id,First name,Last name,When created,Soft deletion time stamp,Title,Department,Preferred data location,City,CountryOrRegion,Office,StateOrProvince,Usage location,Last dirsync time,Block credential,Licenses,Password never expires,Last password change time stamp,Mobile Phone,Phone number,Postal code,Preferred language,Street address,Fax,Proxy addresses\r\n".as_bytes();
+
+/// What both shapes say of a user.
+struct User<'a> {
+    first: &'a str,
+    last: &'a str,
+    upn: &'a str,
+    org: u32,
+    country: Option<&'a str>,
+    blocked: bool,
+    licenses: &'a str,
+}
+
+/// Where a user works: usage location, country as the export names it, city,
+/// state, postal code, phone prefix, language, street address.
+struct Place {
+    code: &'static str,
+    country: &'static str,
+    city: &'static str,
+    state: &'static str,
+    postal: &'static str,
+    phone: &'static str,
+    language: &'static str,
+    street: &'static str,
+}
+
+const fn place(fields: [&'static str; 8]) -> Place {
+    let [code, country, city, state, postal, phone, language, street] = fields;
+    Place {
+        code,
+        country,
+        city,
+        state,
+        postal,
+        phone,
+        language,
+        street,
+    }
+}
+
+/// One place per usage location of [`COUNTRIES`], in the same order.
+const PLACES: [Place; 8] = [
+    place([
+        "US",
+        "United States",
+        "Bellevue",
+        "WA",
+        "98004",
+        "+1 425 555",
+        "en-US",
+        "\"205 108th Ave. NE, Suite 400\"",
+    ]),
+    place([
+        "GB",
+        "United Kingdom",
+        "Reading",
+        "",
+        "RG6 1WG",
+        "+44 118 496",
+        "en-GB",
+        "Thames Valley Park",
+    ]),
+    place([
+        "FR",
+        "France",
+        "Issy-les-Moulineaux",
+        "",
+        "92130",
+        "+33 1 55",
+        "fr-FR",
+        "39 Quai du Président Roosevelt",
+    ]),
+    place([
+        "DE",
+        "Germany",
+        "München",
+        "BY",
+        "80807",
+        "+49 89 3176",
+        "de-DE",
+        "Walter-Gropius-Straße 5",
+    ]),
+    place([
+        "NL",
+        "Netherlands",
+        "Schiphol",
+        "",
+        "1118 CZ",
+        "+31 20 500",
+        "nl-NL",
+        "Evert van de Beekstraat 354",
+    ]),
+    place([
+        "ES",
+        "Spain",
+        "Madrid",
+        "",
+        "28050",
+        "+34 91 391",
+        "es-ES",
+        "\"Paseo del Club Deportivo, 1\"",
+    ]),
+    place([
+        "CA",
+        "Canada",
+        "Mississauga",
+        "ON",
+        "L5B 2C9",
+        "+1 905 555",
+        "en-CA",
+        "\"1950 Meadowvale Blvd, Suite 200\"",
+    ]),
+    place([
+        "AU",
+        "Australia",
+        "Sydney",
+        "NSW",
+        "2113",
+        "+61 2 8281",
+        "en-AU",
+        "1 Epping Road",
+    ]),
+];
+const TITLES: [&str; 10] = [
+    "Retail Manager",
+    "Marketing Assistant",
+    "HR Manager",
+    "Accountant",
+    "Director",
+    "Developer",
+    "\"Senior Engineer, Platform\"",
+    "Sales Representative",
+    "Paralegal",
+    "",
+];
+const DEPARTMENTS: [&str; 9] = [
+    "Retail",
+    "Marketing",
+    "HR",
+    "Finance",
+    "Executive Management",
+    "Engineering",
+    "Sales",
+    "Legal",
+    "",
+];
+
+/// The admin center's columns beyond the users' own, from their own stream.
+struct AdminCenter {
+    rng: Rng,
+}
+
+impl AdminCenter {
+    fn new(seed: u64) -> AdminCenter {
+        AdminCenter {
+            rng: Rng(seed ^ 0xad31_4ce7_0000_0000),
+        }
+    }
+
+    /// Replaces `line` with the user's row of the export.
+    fn row(&mut self, user: &User, line: &mut String) {
+        use std::fmt::Write as _;
+        let rng = &mut self.rng;
+        let place = match user.country {
+            Some(code) => PLACES.iter().find(|p| p.code == code),
+            None => None,
+        }
+        .unwrap_or_else(|| rng.pick(&PLACES));
+        let synced = rng.percent(40);
+        let created = stamp(rng, 2015);
+        let (first, last) = (capitalize(user.first), capitalize(user.last));
+        line.clear();
+        // Display name, DirSyncEnabled, User principal name, Object Id.
+        let _ = write!(line, "{first} {last},{},{},", capital(synced), user.upn);
+        let _ = write!(
+            line,
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x},",
+            rng.next() as u32,
+            rng.next() as u16,
+            rng.next() & 0xfff,
+            (rng.next() & 0x3fff) | 0x8000,
+            rng.next() & 0xffff_ffff_ffff
+        );
+        // First name, Last name, When created, Soft deletion time stamp, Title,
+        // Department, Preferred data location.
+        let _ = write!(
+            line,
+            "{first},{last},{created},,{},{},,",
+            rng.pick(&TITLES),
+            rng.pick(&DEPARTMENTS)
+        );
+        // City, CountryOrRegion, Office, StateOrProvince, Usage location.
+        let _ = write!(
+            line,
+            "{},{},{}/{},{},{},",
+            place.city,
+            place.country,
+            rng.below(40) + 1,
+            rng.below(4000) + 1000,
+            place.state,
+            user.country.unwrap_or_default()
+        );
+        // Last dirsync time, Block credential, Licenses, Password never expires,
+        // Last password change time stamp.
+        if synced {
+            let _ = write!(line, "{}", stamp(rng, 2026));
+        }
+        let licenses = if user.licenses.contains(',') {
+            format!("\"{}\"", user.licenses)
+        } else {
+            user.licenses.to_string()
+        };
+        let _ = write!(
+            line,
+            ",{},{licenses},{},{},",
+            capital(user.blocked),
+            capital(rng.percent(5)),
+            stamp(rng, 2024)
+        );
+        // Mobile Phone, Phone number, Postal code, Preferred language, Street
+        // address, Fax.
+        if rng.percent(30) {
+            let _ = write!(line, "{} {:04}", place.phone, rng.below(10_000));
+        }
+        let _ = write!(
+            line,
+            ",{} {:04},{},{},{},,",
+            place.phone,
+            rng.below(10_000),
+            place.postal,
+            place.language,
+            place.street
+        );
+        // Proxy addresses: the principal name, and the tenant's initial domain.
+        let local = user.upn.split('@').next().unwrap_or_default();
+        let tenant = domain(user.org);
+        let tenant = tenant.trim_end_matches(".com").replace('-', "");
+        let _ = write!(
+            line,
+            "SMTP:{}+smtp:{local}@{tenant}.onmicrosoft.com\r\n",
+            user.upn
+        );
+    }
+}
+
+/// `True` or `False`, as the export spells them.
+fn capital(yes: bool) -> &'static str {
+    if yes { "True" } else { "False" }
+}
+
+/// A time stamp as the export writes it (`2022-03-18 19:52:07Z`), in the year
+/// `from` or up to three years later.
+fn stamp(rng: &mut Rng, from: u64) -> String {
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+        from + rng.below(4),
+        rng.below(12) + 1,
+        rng.below(28) + 1,
+        rng.below(24),
+        rng.below(60),
+        rng.below(60)
+    )
 }
