@@ -15,6 +15,8 @@ mod counting;
 mod exports;
 #[path = "integration/generate.rs"]
 mod generate;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/outputs.rs"]
