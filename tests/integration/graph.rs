@@ -716,3 +716,73 @@ fn assert_guids_lowercase(text: &str) {
     }
     assert!(guids > 0, "no GUID at all");
 }
+
+/// README.md's loop for those who send the requests with their own client, as
+/// it must read.
+const APPLY_LOOP: &str = r#"Connect-MgGraph -Scopes 'LicenseAssignment.ReadWrite.All','User.Read.All'
+Get-Content replan-out/graph-requests.jsonl -Encoding UTF8 | ForEach-Object { $_ | ConvertFrom-Json } | Where-Object organization -eq 'contoso.com' | ForEach-Object { Invoke-MgGraphRequest -Method POST -Uri "v1.0$($_.url)" -Body ($_.body | ConvertTo-Json -Depth 5 -Compress) -ContentType 'application/json' }
+"#;
+
+/// The sample's run, into a fresh folder.
+fn contoso_sample() -> Outcome {
+    let case = Case::new();
+    let dir = format!("{}/samples/contoso", env!("CARGO_MANIFEST_DIR"));
+    let out = case.out();
+    case.exec(&["run", &dir, "--out", out.to_str().unwrap(), "--quiet"])
+}
+
+/// How deep a JSON value nests (a scalar is 0): what ConvertTo-Json's -Depth
+/// must cover, or it writes the type name of what lies deeper.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The loop reads one line at a time as a JSON object, filters on
+/// `organization`, POSTs `v1.0` + `url` (a relative URI Invoke-MgGraphRequest
+/// resolves against the signed-in cloud) with `body` serialized again at depth
+/// 5. Each line of a real run must suit it: the README's text is checked
+/// character for character, what it relies on is checked on the sample's file.
+#[test]
+fn readme_apply_loop_is_the_checked_one_and_the_file_suits_it() {
+    let readme = crate::util::repository_file("README.md");
+    assert_eq!(
+        crate::util::fenced(&readme, "### With your own Graph client", "powershell"),
+        APPLY_LOOP
+    );
+    for scope in ["'LicenseAssignment.ReadWrite.All'", "'User.Read.All'"] {
+        assert!(APPLY_LOOP.contains(scope));
+    }
+    let out = contoso_sample();
+    out.assert_exit(1);
+    let requests = out.graph();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert!(r["organization"].is_string(), "{r}");
+        assert_eq!(r["method"], "POST");
+        let url = r["url"].as_str().unwrap();
+        // A URI as it is: nothing that would need escaping again.
+        assert!(
+            url.starts_with("/users")
+                && url
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._@%/()'".contains(&b)),
+            "{url}"
+        );
+        assert!(r["body"].is_object(), "{r}");
+        assert!(depth(&r["body"]) <= 5, "-Depth 5 does not cover {r}");
+    }
+}
+
+/// README.md's example is the first line the contoso sample gives, byte for byte.
+#[test]
+fn readme_example_request_is_the_contoso_samples_first_line() {
+    let readme = crate::util::repository_file("README.md");
+    let example = crate::util::fenced(&readme, "## Applying the result", "json");
+    let out = contoso_sample();
+    let first = out.graph_text().split_inclusive('\n').next().unwrap();
+    assert_eq!(example, first);
+}

@@ -832,3 +832,25 @@ pub fn assert_graph_consistent(out: &Outcome) {
         );
     }
 }
+
+/// The text of the first fenced block of `lang` (```` ```lang ````) that follows
+/// the text `after` in `text`.
+#[track_caller]
+pub fn fenced<'a>(text: &'a str, after: &str, lang: &str) -> &'a str {
+    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
+    let text = &text[start..];
+    let fence = format!("```{lang}\n");
+    let open = text
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no ```{lang} block after {after:?}"))
+        + fence.len();
+    let close = text[open..].find("```").expect("the end of the block");
+    &text[open..open + close]
+}
+
+/// A file of the repository, as text.
+#[track_caller]
+pub fn repository_file(path: &str) -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
