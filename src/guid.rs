@@ -14,6 +14,9 @@ const DASHES: [usize; 4] = [8, 13, 18, 23];
 pub const LEN: usize = 36;
 
 impl Guid {
+    /// The nil GUID (all zeros): never the id of anything in Entra.
+    pub const NIL: Guid = Guid(0);
+
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits of either
     /// case, as Microsoft's exports and Graph write GUIDs; `None` for anything
     /// else (braces included: no Microsoft 365 export writes them).
@@ -36,9 +39,8 @@ impl Guid {
         Some(Guid(value))
     }
 
-    /// The nil GUID (all zeros): never the id of anything in Entra.
     pub fn is_nil(self) -> bool {
-        self.0 == 0
+        self == Guid::NIL
     }
 
     /// The text, lowercase.

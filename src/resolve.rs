@@ -3,8 +3,9 @@
 //! id, then display name, then the same without a `tenant:` prefix ([`lookup`]); a
 //! display name shared by several SKUs through the subscriptions of the user's
 //! organization ([`product`]); a planned user's `From` and `To` ([`ends`]); a
-//! service plan by id or any of its names ([`service_plan`]); and what each input
-//! file does with a name that does not resolve.
+//! service plan by id or any of its names ([`service_plan`]); what each input
+//! file does with a name that does not resolve; and the SKU id by which a Graph
+//! request names a user's license ([`sku_id`]).
 
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
@@ -13,6 +14,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, ServicePlanIdx, SkuIdx};
 use crate::codes::Code;
+use crate::guid::Guid;
 use crate::model::{OrgId, PlanRow, Pools, ProductId, Products, ServicePlanRef};
 
 /// A name as compared: lowercase, non-breaking and repeated spaces folded to one
@@ -147,6 +149,38 @@ pub fn catalog_product(products: &Products, resolved: Resolved) -> Result<Produc
     }
 }
 
+/// The SKU id of a license of a user of `org` (SPEC.md, graph-requests.jsonl):
+/// the id by which the user's Licenses cell named it, when it did (`named`, the
+/// index among the catalog's ids for the product; a product the catalog does not
+/// know is its text, so a GUID text is its id); else the SkuId subscriptions.csv
+/// gives for the organization's pool; else the catalog's id when it lists one
+/// only for that SKU part number. `None` when none of these gives one.
+pub fn sku_id(
+    catalog: &Catalog,
+    products: &Products,
+    pools: &Pools,
+    org: OrgId,
+    product: ProductId,
+    named: Option<u8>,
+) -> Option<Guid> {
+    let ids = products
+        .as_sku(product)
+        .map(|sku| catalog.sku(sku).ids.as_slice());
+    let by_name = match ids {
+        Some(ids) => named.and_then(|i| ids.get(usize::from(i)).copied()),
+        None => Guid::parse(products.name(catalog, product)),
+    };
+    let pool = || {
+        let i = pools.get(org, product)?;
+        pools.list.get(i)?.sku_id
+    };
+    let only = || match ids? {
+        [only] => Some(*only),
+        _ => None,
+    };
+    by_name.or_else(pool).or_else(only)
+}
+
 /// Product names already looked up, as the inputs are read: exports repeat the
 /// same few names on every row.
 pub struct Lookups<'c> {
@@ -209,6 +243,21 @@ impl<'c> Lookups<'c> {
             Resolved::Product(product) => product,
             Resolved::Ambiguous | Resolved::Unknown => products.other(text),
         }
+    }
+
+    /// Which of the catalog's ids for `product` the license text `text` is (SKU
+    /// ids compare ignoring case), when the text is one: what the user holds,
+    /// which a Graph request names. `None` for a text that is a part number or a
+    /// name, or a product the catalog does not know (its text is all there is).
+    pub fn named_by(&self, products: &Products, product: ProductId, text: &str) -> Option<u8> {
+        let sku = products.as_sku(product)?;
+        // As lookup() does: the whole text, then without a `tenant:` prefix.
+        let id = Guid::parse(text).or_else(|| {
+            let (_, rest) = text.split_once(':')?;
+            Guid::parse(rest.trim_matches(char::is_whitespace))
+        })?;
+        let index = self.catalog.sku(sku).ids.iter().position(|&i| i == id)?;
+        u8::try_from(index).ok()
     }
 
     /// The product of a subscriptions.csv row, which has no user to decide between

@@ -42,6 +42,15 @@ pub struct Inputs {
     pub domains: Option<u64>,
 }
 
+/// summary.json's `graph`: the lines of graph-requests.jsonl, per organization,
+/// and the result.csv lines of reassigned users left without one.
+#[derive(Debug, Default, Serialize)]
+pub struct Graph {
+    pub requests: u64,
+    pub organizations: BTreeMap<String, u64>,
+    pub skipped: Vec<u64>,
+}
+
 /// summary.json, and what `--json` prints.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -57,6 +66,8 @@ pub struct Summary {
     #[serde(serialize_with = "ordered")]
     pub actions: Vec<(&'static str, u64)>,
     pub unmatched_plan_rows: Vec<u64>,
+    /// What graph-requests.jsonl holds; filled in as it is written.
+    pub graph: Graph,
     pub elapsed_ms: u64,
 }
 
@@ -124,6 +135,7 @@ impl Summary {
                 })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
+            graph: Graph::default(),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
     }

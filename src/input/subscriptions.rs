@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::error::InputError;
+use crate::guid::Guid;
 use crate::input::domains::Domains;
 use crate::input::parse_count;
 use crate::input::table::{Column, Table};
@@ -15,6 +16,8 @@ const STATUS: usize = 2;
 const TOTAL: usize = 3;
 const ASSIGNED: usize = 4;
 const APPLIES_TO: usize = 5;
+/// The pool's SKU id; `SkuId` also names the product when nothing before it does.
+const SKU_ID: usize = 6;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -39,6 +42,10 @@ const COLUMNS: &[Column] = &[
     },
     Column {
         names: &["AppliesTo"],
+        required: false,
+    },
+    Column {
+        names: &["SkuId"],
         required: false,
     },
 ];
@@ -132,6 +139,16 @@ pub fn read(
         let total = count(TOTAL)?;
         let assigned = count(ASSIGNED)?;
         pools.add(org, product, total, assigned, status, active);
+        let sku_id = table.get(SKU_ID);
+        if !sku_id.is_empty() {
+            let id = Guid::parse(sku_id).ok_or_else(|| {
+                table.error(
+                    SKU_ID,
+                    format!("`{sku_id}` is not a SKU id: a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Get-MgSubscribedSku's `SkuId` gives it"),
+                )
+            })?;
+            pools.name_sku(org, product, id);
+        }
     }
     Ok(table.rows())
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::error::InputError;
+use crate::guid::Guid;
 use std::sync::mpsc;
 
 use csv::StringRecord;
@@ -22,6 +23,7 @@ const BLOCKED: usize = 3;
 const ENABLED: usize = 4;
 const DISABLED_PLANS: usize = 5;
 const GROUP_LICENSES: usize = 6;
+const OBJECT_ID: usize = 7;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -50,6 +52,10 @@ const COLUMNS: &[Column] = &[
     },
     Column {
         names: &["Group licenses", "LicensesFromGroups"],
+        required: false,
+    },
+    Column {
+        names: &["Object Id", "ObjectId", "Id"],
         required: false,
     },
 ];
@@ -193,6 +199,14 @@ impl Builder<'_, '_> {
         if upn.is_empty() {
             return Err(row.empty_error(UPN));
         }
+        let object_id = match row.get(OBJECT_ID) {
+            "" => None,
+            cell => Some(
+                Guid::parse(cell)
+                    .filter(|id| !id.is_nil())
+                    .ok_or_else(|| row.error(OBJECT_ID, format!("`{cell}` is not an object id: Entra gives each user a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) as `Object Id` (admin center) or `Id` (Get-MgUser); leave the cell empty if it is not known")))?,
+            ),
+        };
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
         let cell = row.get(LICENSES);
@@ -205,12 +219,14 @@ impl Builder<'_, '_> {
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
             for text in split_products(cell) {
-                self.hold(text, org, false);
+                self.hold(text, org, false)
+                    .map_err(|message| row.error(LICENSES, message))?;
             }
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
         for text in split_products(row.get(GROUP_LICENSES)) {
-            self.hold(text, org, true);
+            self.hold(text, org, true)
+                .map_err(|message| row.error(GROUP_LICENSES, message))?;
         }
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
         let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
@@ -241,7 +257,7 @@ impl Builder<'_, '_> {
             usage_location: !row.get(USAGE_LOCATION).is_empty(),
             blocked,
         };
-        self.users.add(upn, user);
+        self.users.add(upn, object_id, user);
         self.lines.push(row.line());
         Ok(())
     }
@@ -275,13 +291,27 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Adds a license to the row's user; one listed twice counts once.
-    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
+    /// Adds a license to the row's user; one listed twice counts once (named by
+    /// the first SKU id it is named by, if any).
+    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) -> Result<(), String> {
         let product = self.lookups.license(self.pools, self.products, text, org);
-        match self.licenses.iter_mut().find(|h| h.product() == product) {
-            Some(held) => *held = Held::new(product, held.via_group() || via_group),
-            None => self.licenses.push(Held::new(product, via_group)),
+        if !Held::fits(product) {
+            return Err(format!(
+                "more than {} different license names in users.csv",
+                Held::MAX_PRODUCTS
+            ));
         }
+        let named = self.lookups.named_by(self.products, product, text);
+        match self.licenses.iter_mut().find(|h| h.product() == product) {
+            Some(held) => {
+                let named = held.named().or(named);
+                *held = Held::new(product, held.via_group() || via_group).named_by(named);
+            }
+            None => self
+                .licenses
+                .push(Held::new(product, via_group).named_by(named)),
+        }
+        Ok(())
     }
 }
 
