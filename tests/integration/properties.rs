@@ -66,7 +66,7 @@ struct Sub {
     assigned: u64,
     /// Written as two rows that add up.
     split: bool,
-    /// The pool's SkuId is given (on its first row), for TRIAL_X: [`TRIAL_ID`].
+    /// The pool's SkuId is given (on its last row); TRIAL_X's is [`TRIAL_ID`].
     sku_id: bool,
 }
 
@@ -148,7 +148,12 @@ impl Tenant {
         let mut s = String::from("Organization,Product,SkuId,Status,Total,Assigned\n");
         for (org, subs) in &self.orgs {
             for sub in subs {
-                let id = if sub.sku_id { TRIAL_ID } else { "" };
+                // What Get-MgSubscribedSku gives: the catalog's id, TRIAL_ID for TRIAL_X.
+                let id = match catalog().ids.get(sub.product) {
+                    _ if !sub.sku_id => "",
+                    Some(ids) => ids[0].as_str(),
+                    None => TRIAL_ID,
+                };
                 if sub.split {
                     let (t1, a1) = (sub.total / 2, sub.assigned / 2);
                     s += &format!("{org},{},,{},{t1},{a1}\n", sub.product, sub.status);
@@ -877,16 +882,16 @@ fn check_requests(tenant: &Tenant, run: &Outcome) {
             .collect();
         // Direct licenses the request must name: added, removed, or whose
         // disabled plans change.
+        let changed = |p: &str| {
+            let set = |names: &[&str]| plan_ids(names, p).into_iter().collect::<BTreeSet<_>>();
+            !b.contains(&p) || set(&u.disabled) != set(&disabled_after)
+        };
         let named: Vec<&str> = a
             .iter()
-            .chain(&b)
             .copied()
+            .filter(|p| changed(p))
+            .chain(b.iter().copied().filter(|p| !a.contains(p)))
             .filter(|p| !group(p))
-            .filter(|p| {
-                !a.contains(p)
-                    || !b.contains(p)
-                    || plan_ids(&u.disabled, p) != plan_ids(&disabled_after, p)
-            })
             .collect();
         let unknown = named.iter().any(|p| id(p).is_none());
         let Some(request) = request else {
