@@ -786,3 +786,83 @@ fn readme_example_request_is_the_contoso_samples_first_line() {
     let first = out.graph_text().split_inclusive('\n').next().unwrap();
     assert_eq!(example, first);
 }
+
+/// `check` works out the same figures as `run` (summary.json's `graph` in its
+/// `--json`), and says on stderr who would be left without a request.
+#[test]
+fn check_reports_the_requests_run_would_write() {
+    let case = Case::new()
+        .users(&[
+            USERS_ID,
+            "lidia@contoso.com,,US,,ENTERPRISEPACK+CONTOSO_TRIAL,,",
+            "lynne@contoso.com,,US,,ENTERPRISEPACK,,",
+        ])
+        .subscriptions(&[
+            SUBS,
+            "contoso.com,ENTERPRISEPACK,Active,5,2",
+            "contoso.com,CONTOSO_TRIAL,Active,5,1",
+            "contoso.com,SPE_E3,Active,5,0",
+        ])
+        .plan(&[PLAN, "*,ENTERPRISEPACK,SPE_E3,,,replace-all"]);
+    let check = case.check(&["--json"]);
+    check.assert_exit(0);
+    let printed: Value = serde_json::from_str(&check.stdout).unwrap();
+    assert_eq!(
+        printed["graph"],
+        json!({"requests": 1, "organizations": {"contoso.com": 1}, "skipped": [2]})
+    );
+    assert!(
+        check
+            .stderr
+            .contains("line 2: lidia@contoso.com gets no Graph request")
+            && check.stderr.contains("CONTOSO_TRIAL"),
+        "{}",
+        check.describe()
+    );
+    let run = case.run(&[]);
+    assert_eq!(run.summary()["graph"], printed["graph"]);
+}
+
+/// stderr names the first five users left without a request, then how many
+/// more; summary.json lists them all.
+#[test]
+fn stderr_names_the_first_skipped_users_and_counts_the_rest() {
+    let mut users = vec![USERS_ID.to_string()];
+    for i in 0..7 {
+        users.push(format!(
+            "u{i}@contoso.com,,US,,ENTERPRISEPACK+CONTOSO_TRIAL,,"
+        ));
+    }
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    let out = Case::new()
+        .users(&users)
+        .subscriptions(&[
+            SUBS,
+            "contoso.com,ENTERPRISEPACK,Active,9,7",
+            "contoso.com,CONTOSO_TRIAL,Active,9,7",
+            "contoso.com,SPE_E3,Active,9,0",
+        ])
+        .plan(&[PLAN, "*,ENTERPRISEPACK,SPE_E3,,,replace-all"])
+        .run(&[]);
+    out.assert_exit(0);
+    assert_eq!(out.graph_text(), "");
+    assert_eq!(
+        out.summary()["graph"]["skipped"],
+        json!([2, 3, 4, 5, 6, 7, 8])
+    );
+    for i in 0..5 {
+        assert!(
+            out.stderr
+                .contains(&format!("u{i}@contoso.com gets no Graph request")),
+            "{}",
+            out.describe()
+        );
+    }
+    assert!(!out.stderr.contains("u5@contoso.com"), "{}", out.describe());
+    assert!(
+        out.stderr
+            .contains("and 2 more reassigned users without a Graph request"),
+        "{}",
+        out.describe()
+    );
+}
