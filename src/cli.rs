@@ -1,5 +1,5 @@
 //! The command line: arguments → [`Settings`], dispatch, and the one place where an
-//! outcome becomes an exit code.
+//! outcome becomes an exit code ([`Exit`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::Error;
+use crate::exit::Exit;
 use crate::generate;
 use crate::input::InputPaths;
 use crate::output;
@@ -130,16 +131,14 @@ impl InputArgs {
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            eprintln!("replan: {err}");
-            ExitCode::from(2)
-        }
-    }
+    let exit = dispatch(cli).unwrap_or_else(|err| {
+        eprintln!("replan: {err}");
+        Exit::Unusable
+    });
+    exit.into()
 }
 
-fn dispatch(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Run(args) => {
             let settings = args.inputs.settings();
@@ -156,7 +155,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
                 seed: args.seed,
             };
             generate::generate(&spec, &args.out)?;
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Check(args) => {
             let settings = args.settings();
@@ -176,7 +175,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
 }
 
 /// `replan run`, on the pool of its threads.
-fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<u8, Error> {
+fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<Exit, Error> {
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
     let mut summary = Summary::of(&processed);

@@ -7,8 +7,7 @@
 //! they give through the [`catalog`]; [`expand`] expands plan.csv into one entry
 //! per user, [`rules`] checks each user and computes the change ([`reassign`],
 //! [`services`]), [`count`] settles the license arithmetic per pool, and
-//! [`output`] writes the result files ([`requests`]: the Graph requests among
-//! them), [`summary`] what the user reads. [`run`]
+//! [`output`] writes the result files, [`summary`] what the user reads. [`run`]
 //! ties the stages together; [`cli`] turns arguments into settings.
 
 // Files nobody checked must not panic the library: errors are returned, never
@@ -16,23 +15,28 @@
 // index comes from input ([`input`], [`catalog`]).
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+// The public surface: the binary's entry point, and the stages fuzz/ and tests/
+// drive as `replan run` does (reading, expanding, processing, summarizing,
+// writing). The rest is the crate's own.
 pub mod catalog;
 pub mod cli;
-pub mod codes;
-pub mod count;
 pub mod error;
+pub mod exit;
 pub mod expand;
-pub mod generate;
-pub mod guid;
 pub mod input;
-pub mod message;
-pub mod model;
 pub mod output;
 pub mod progress;
-pub mod reassign;
-pub mod requests;
-pub mod resolve;
-pub mod rules;
 pub mod run;
-pub mod services;
 pub mod summary;
+
+pub(crate) mod codes;
+pub(crate) mod count;
+pub(crate) mod generate;
+pub(crate) mod guid;
+pub(crate) mod message;
+pub(crate) mod model;
+pub(crate) mod reassign;
+pub(crate) mod requests;
+pub(crate) mod resolve;
+pub(crate) mod rules;
+pub(crate) mod services;
