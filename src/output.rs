@@ -55,20 +55,29 @@ pub fn write_all(
     };
     fs::create_dir_all(out).map_err(fail(out))?;
     let bar = progress.bar(p.verdicts.len() as u64, "writing");
-    // The small files are written while result.csv is: a thread that waits for
-    // the next batch of result rows takes them.
+    // The small files are written while result.csv and graph-requests.jsonl are
+    // (a thread that waits for the next batch of rows takes them); summary.json
+    // after, as it counts the requests.
     let (rows, others) = rayon::join(
         || -> Result<_, Error> {
             let graph = staged(out, GRAPH)?;
-            let mut requests = io::BufWriter::with_capacity(1 << 16, graph.as_file());
+            let mut requests = Failing {
+                inner: io::BufWriter::with_capacity(1 << 16, graph.as_file()),
+                failed: false,
+            };
             let mut tally = Tally::default();
-            let result = stage(out, RESULT, |w| {
-                write_rows(w, &mut requests, p, &bar, &mut tally)
-            })?;
-            requests.flush().map_err(|source| Error::Output {
+            let graph_error = |source| Error::Output {
                 path: out.join(GRAPH),
                 source,
+            };
+            let result = stage(out, RESULT, |w| {
+                write_rows(w, &mut requests, p, &bar, &mut tally)
+            })
+            .map_err(|e| match e {
+                Error::Output { source, .. } if requests.failed => graph_error(source),
+                e => e,
             })?;
+            requests.inner.flush().map_err(graph_error)?;
             drop(requests);
             Ok((result, graph, tally))
         },
@@ -120,6 +129,27 @@ pub fn requests_only(p: &Processed, summary: &mut Summary) -> Vec<String> {
     let tally = tallies.into_iter().fold(Tally::default(), Tally::merge);
     summary.graph = tally.graph(p);
     tally.notes()
+}
+
+/// A writer that remembers having failed: rows and requests are written in one
+/// pass, and an error must name the file it happened to.
+struct Failing<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Failing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf);
+        self.failed |= written.is_err();
+        written
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.inner.flush();
+        self.failed |= flushed.is_err();
+        flushed
+    }
 }
 
 /// Renames the staged files over the outputs, all or none: each earlier output is
