@@ -10,6 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::codes::Code;
 use crate::count::ActionKind;
 use crate::expand::Entry;
+use crate::input::unknown;
 use crate::model::{OrgId, RowCounts, Target};
 use crate::rules::Status;
 use crate::run::Processed;
@@ -57,6 +58,9 @@ pub struct Summary {
     #[serde(serialize_with = "ordered")]
     pub actions: Vec<(&'static str, u64)>,
     pub unmatched_plan_rows: Vec<u64>,
+    /// License text as first spelled → users holding it, held by the most first.
+    #[serde(serialize_with = "ordered")]
+    pub unknown_licenses: Vec<(String, u64)>,
     /// What graph-requests.jsonl holds; filled in as it is written.
     pub graph: Graph,
     pub elapsed_ms: u64,
@@ -120,6 +124,12 @@ impl Summary {
                 })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
+            unknown_licenses: p
+                .tenant
+                .unknown_licenses
+                .iter()
+                .map(|u| (u.text.clone(), u.users))
+                .collect(),
             graph: Graph::default(),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
@@ -179,6 +189,23 @@ pub fn findings(p: &Processed, summary: &Summary) -> String {
             let _ = write!(s, ", and {more} more");
         }
         let _ = writeln!(s, ")");
+    }
+    let unknown = &p.tenant.unknown_licenses;
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            s,
+            "unknown licenses (not in the catalog nor in subscriptions.csv): {}",
+            unknown.len()
+        );
+        for u in unknown {
+            let _ = writeln!(
+                s,
+                "  `{}`: {}, first {}",
+                u.text,
+                unknown::users(u.users),
+                u.first_user
+            );
+        }
     }
     for action in &p.actions {
         if action.kind == ActionKind::Keep {
