@@ -866,3 +866,31 @@ fn stderr_names_the_first_skipped_users_and_counts_the_rest() {
         out.describe()
     );
 }
+
+/// A license named by id in a list a script joined with `, ` keeps its id, as
+/// one joined with `+` does.
+#[test]
+fn an_id_in_a_comma_joined_licenses_cell_is_the_one_sent() {
+    let out = Case::new()
+        .users(&[
+            USERS_ID,
+            &format!(
+                "\"alex@contoso.com\",,US,,\"{}, VISIOCLIENT\",,",
+                PSTN_SMALL.to_uppercase()
+            ),
+        ])
+        .subscriptions(&[
+            SUBS_ID,
+            &format!("contoso.com,MCOPSTN5,{PSTN_120},Active,5,1"),
+            "contoso.com,VISIOCLIENT,,Active,5,1",
+            "contoso.com,SPB,,Active,5,0",
+        ])
+        .plan(&[PLAN, "alex@contoso.com,MCOPSTN5,SPB,,,"])
+        .run(&[]);
+    out.assert_exit(0);
+    out.user("alex@contoso.com")
+        .check(&[("licenses_before", "MCOPSTN5+VISIOCLIENT")]);
+    let r = request(&out, 2);
+    assert_eq!(r["body"], body(&[add(SPB, &[])], &[PSTN_SMALL]));
+    assert_eq!(r["before"], json!([PSTN_SMALL, VISIO]));
+}
