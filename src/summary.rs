@@ -153,6 +153,14 @@ impl Summary {
         if !actions.is_empty() {
             let _ = writeln!(s, "subscriptions: {}", actions.join(", "));
         }
+        let graph = &self.graph;
+        if graph.requests > 0 || !graph.skipped.is_empty() {
+            let _ = write!(s, "Graph requests: {}", graph.requests);
+            if !graph.skipped.is_empty() {
+                let _ = write!(s, "; reassigned users without one: {}", graph.skipped.len());
+            }
+            s.push('\n');
+        }
         s
     }
 }

@@ -894,3 +894,29 @@ fn an_id_in_a_comma_joined_licenses_cell_is_the_one_sent() {
     assert_eq!(r["body"], body(&[add(SPB, &[])], &[PSTN_SMALL]));
     assert_eq!(r["before"], json!([PSTN_SMALL, VISIO]));
 }
+
+/// run's few lines on stdout count the requests, and the users left without one.
+#[test]
+fn runs_text_summary_counts_the_requests() {
+    let out = Case::new()
+        .users(&[
+            USERS_ID,
+            "lidia@contoso.com,,US,,ENTERPRISEPACK+CONTOSO_TRIAL,,",
+            "lynne@contoso.com,,US,,ENTERPRISEPACK,,",
+        ])
+        .subscriptions(&[
+            SUBS,
+            "contoso.com,ENTERPRISEPACK,Active,5,2",
+            "contoso.com,CONTOSO_TRIAL,Active,5,1",
+            "contoso.com,SPE_E3,Active,5,0",
+        ])
+        .plan(&[PLAN, "*,ENTERPRISEPACK,SPE_E3,,,replace-all"])
+        .run(&[]);
+    out.assert_exit(0);
+    assert!(
+        out.stdout
+            .contains("Graph requests: 1; reassigned users without one: 1\n"),
+        "{}",
+        out.describe()
+    );
+}
