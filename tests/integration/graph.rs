@@ -920,3 +920,39 @@ fn runs_text_summary_counts_the_requests() {
         out.describe()
     );
 }
+
+/// The nil GUID is nobody's object id; a SkuId on a tenant-level (`Company`)
+/// row is not read, like the rest of the row.
+#[test]
+fn the_nil_guid_is_no_object_id_and_company_rows_are_not_read() {
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let out = Case::new()
+        .users(&[
+            "UserPrincipalName,Id,UsageLocation,Licenses",
+            &format!("a@contoso.com,{nil},US,"),
+        ])
+        .subscriptions(&[SUBS, "contoso.com,SPB,Active,5,0"])
+        .plan(&[PLAN, "a@contoso.com,,SPB,,,"])
+        .run(&[]);
+    out.assert_exit(2);
+    assert!(
+        out.stderr.contains("users.csv:2:2:") && out.stderr.contains(nil),
+        "{}",
+        out.describe()
+    );
+    assert!(out.wrote_nothing(), "{}", out.describe());
+    let out = Case::new()
+        .users(&[
+            "UserPrincipalName,UsageLocation,Licenses",
+            "a@contoso.com,US,",
+        ])
+        .subscriptions(&[
+            "Organization,SkuPartNumber,SkuId,ConsumedUnits,PrepaidUnits.Enabled,AppliesTo",
+            "contoso.com,SHAREPOINTSTORAGE,not-a-guid,0,10,Company",
+            "contoso.com,SPB,,0,5,User",
+        ])
+        .plan(&[PLAN, "a@contoso.com,,SPB,,,"])
+        .run(&[]);
+    out.assert_exit(0);
+    assert_eq!(request(&out, 2)["body"], body(&[add(SPB, &[])], &[]));
+}
