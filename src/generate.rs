@@ -1,8 +1,10 @@
 //! `replan generate`: a realistic synthetic tenant (the four input files) of N users
 //! over K organizations, the same bytes for the same seed. It is how anyone tries
-//! the tool at scale, and how the benchmark makes its data. Its users.csv comes in
-//! two shapes: replan's own columns, or the admin center's 28-column export with
-//! realistic values in the columns replan ignores.
+//! the tool at scale, and how the benchmark makes its data. Most users have an
+//! object id and most pools a SkuId, so that both kinds of Graph request url and
+//! every source of SKU ids occur. Its users.csv comes in two shapes: replan's own
+//! columns, or the admin center's 28-column export with realistic values in the
+//! columns replan ignores.
 
 use std::fs;
 use std::io::{self, Write};
@@ -82,6 +84,19 @@ const MAIN: [(&str, &str, u64); 6] = [
 const VISIO: (&str, &str) = ("VISIOCLIENT", "Visio Plan 2");
 const POWER_BI: (&str, &str) = ("POWER_BI_PRO", "Power BI Pro");
 const EMS: (&str, &str) = ("EMSPREMIUM", "Enterprise Mobility + Security E5");
+/// The SKU ids of the products above, in the same order (Microsoft's table), as
+/// Get-MgSubscribedSku's `SkuId` gives them.
+const SKU_IDS: [&str; 9] = [
+    "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
+    "3b555118-da6a-4418-894f-7df1e2096870",
+    "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
+    "6fd2c87f-b296-42f0-b197-1e91e994b900",
+    "05e9a617-0261-4cee-bb44-138d3ef5d965",
+    "cdd28e44-67e3-425e-be4c-737fab2899d3",
+    "c5928f49-12ba-48f7-ada3-0d743a3601d5",
+    "f8a1db68-be16-40ed-86d5-cb42ce701560",
+    "b05e124f-c7cc-45a0-a6aa-8cf78c946968",
+];
 
 const COMPANIES: [&str; 12] = [
     "contoso",
@@ -154,6 +169,9 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     fs::create_dir_all(out).map_err(fail(out))?;
     let orgs = spec.organizations.max(1);
     let mut rng = Rng(spec.seed);
+    // Object ids come from a stream of their own: the rest of the tenant is the
+    // same as before they were added.
+    let mut ids = Rng(spec.seed ^ 0x0b1e_c71d_0000_0000);
     // holders[org][product]: users holding each product, for subscriptions.csv.
     let products = MAIN.len() + 3;
     let mut holders = vec![vec![0u64; products]; orgs as usize];
@@ -166,7 +184,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     // tenant is the same in both shapes.
     let mut admin = AdminCenter::new(spec.seed);
     let header: &[u8] = match spec.shape {
-        Shape::Generate => b"Display name,User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n",
+        Shape::Generate => b"Display name,User principal name,Object Id,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n",
         Shape::AdminCenter => ADMIN_CENTER_HEADER,
     };
     users.write_all(header).map_err(fail(&users_path))?;
@@ -209,6 +227,14 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             capitalize(first),
             capitalize(last)
         ));
+        // Nine in ten users have an object id (accounts made elsewhere, or an
+        // export without the column, have none).
+        let id_at = line.len();
+        if ids.percent(90) {
+            object_id(&mut ids, &mut line);
+        }
+        let id = id_at..line.len();
+        line.push(',');
         let country = (!rng.percent(2)).then(|| *rng.pick::<&str>(&COUNTRIES));
         line.push_str(country.unwrap_or_default());
         line.push(',');
@@ -231,10 +257,12 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
         }
         line.push('\n');
         if spec.shape == Shape::AdminCenter {
+            let id = line.get(id).unwrap_or_default().to_string();
             let user = User {
                 first,
                 last,
                 upn: &upn,
+                object_id: &id,
                 org,
                 country,
                 blocked,
@@ -254,7 +282,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
 
     let subs_path = out.join("subscriptions.csv");
     let mut subs = writer(&subs_path).map_err(fail(&subs_path))?;
-    subs.write_all(b"Organization,Product,Status,Total licenses,Assigned licenses\n")
+    subs.write_all(b"Organization,Product,SkuId,Status,Total licenses,Assigned licenses\n")
         .map_err(fail(&subs_path))?;
     for org in 0..orgs {
         let held = &holders[org as usize];
@@ -277,8 +305,15 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             } else {
                 "Active"
             };
-            writeln!(subs, "{},{},{status},{total},{count}", domain(org), part(l))
-                .map_err(fail(&subs_path))?;
+            // Every third organization's export has no SkuId: the catalog gives it.
+            let sku_id = if org % 3 == 2 { "" } else { SKU_IDS[l] };
+            writeln!(
+                subs,
+                "{},{},{sku_id},{status},{total},{count}",
+                domain(org),
+                part(l)
+            )
+            .map_err(fail(&subs_path))?;
         }
     }
     subs.flush().map_err(fail(&subs_path))?;
@@ -374,6 +409,21 @@ fn part(l: usize) -> &'static str {
     }
 }
 
+/// A random object id, lowercase as Entra writes it, appended to `line`.
+fn object_id(rng: &mut Rng, line: &mut String) {
+    use std::fmt::Write as _;
+    let (a, b) = (rng.next(), rng.next());
+    let _ = write!(
+        line,
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    );
+}
+
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     chars
@@ -391,6 +441,8 @@ struct User<'a> {
     first: &'a str,
     last: &'a str,
     upn: &'a str,
+    /// Empty for a user without one in the generate shape.
+    object_id: &'a str,
     org: u32,
     country: Option<&'a str>,
     blocked: bool,
@@ -558,15 +610,12 @@ impl AdminCenter {
         line.clear();
         // Display name, DirSyncEnabled, User principal name, Object Id.
         let _ = write!(line, "{first} {last},{},{},", capital(synced), user.upn);
-        let _ = write!(
-            line,
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x},",
-            rng.next() as u32,
-            rng.next() as u16,
-            rng.next() & 0xfff,
-            (rng.next() & 0x3fff) | 0x8000,
-            rng.next() & 0xffff_ffff_ffff
-        );
+        // The export has every user's object id.
+        match user.object_id {
+            "" => object_id(rng, line),
+            id => line.push_str(id),
+        }
+        line.push(',');
         // First name, Last name, When created, Soft deletion time stamp, Title,
         // Department, Preferred data location.
         let _ = write!(

@@ -17,6 +17,8 @@ mod exports;
 mod formats;
 #[path = "integration/generate.rs"]
 mod generate;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/licenses.rs"]

@@ -139,6 +139,16 @@ fn the_admin_center_shape_holds_the_same_users_in_the_exports_28_columns() {
     ] {
         assert_eq!(admin.column(column), plain.column(column), "{column}");
     }
+    // Every user has an object id in the export: the same as in the generate
+    // shape where that has one.
+    let with_id = plain.column("Object Id");
+    assert!(with_id.iter().filter(|id| id.is_empty()).count() > 100);
+    for (admin_id, plain_id) in admin.column("Object Id").into_iter().zip(with_id) {
+        assert!(
+            plain_id.is_empty() || plain_id == admin_id,
+            "{admin_id} {plain_id}"
+        );
+    }
     // The columns replan ignores hold what an export holds.
     let ids: std::collections::BTreeSet<&str> = admin.column("Object Id").into_iter().collect();
     assert_eq!(ids.len(), 4000, "every object id differs");
