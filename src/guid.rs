@@ -46,14 +46,15 @@ impl Guid {
     /// The text, lowercase.
     pub fn text(self) -> [u8; LEN] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        // Where each byte's two digits go: after a dash past bytes 4, 6, 8 and 10.
+        // Byte by byte from fixed places, not digit by digit past a search for
+        // the dashes: graph-requests.jsonl writes five GUIDs a line, and this
+        // took a sixth of the instructions of writing it.
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
         let mut out = [b'-'; LEN];
-        let mut shift = 128;
-        for (i, slot) in out.iter_mut().enumerate() {
-            if DASHES.contains(&i) {
-                continue;
-            }
-            shift -= 4;
-            *slot = HEX[(self.0 >> shift) as usize & 0xf];
+        for (byte, at) in self.0.to_be_bytes().into_iter().zip(AT) {
+            out[at] = HEX[usize::from(byte >> 4)];
+            out[at + 1] = HEX[usize::from(byte & 0xf)];
         }
         out
     }
