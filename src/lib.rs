@@ -14,6 +14,7 @@
 // index comes from input ([`input`], [`catalog`]).
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod codes;
@@ -21,6 +22,7 @@ pub mod count;
 pub mod error;
 pub mod generate;
 pub mod input;
+pub mod lock;
 pub mod message;
 pub mod model;
 pub mod output;
