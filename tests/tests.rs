@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/apply.rs"]
+mod apply;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
 #[path = "integration/bad_input_catalogue.rs"]
@@ -15,6 +17,8 @@ mod counting;
 mod exports;
 #[path = "integration/generate.rs"]
 mod generate;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/outputs.rs"]

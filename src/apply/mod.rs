@@ -186,6 +186,15 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
                 token::ENV
             ))
         })?;
+        let groups = by_organization(&pending);
+        // The first token before anything is written: without one, the
+        // invocation is unusable as it stands (exit 2, nothing sent or written).
+        let mut first = match groups.first() {
+            Some((organization, _)) => {
+                Some(Tokens::new(source, organization).map_err(Error::Usage)?)
+            }
+            None => None,
+        };
         let journal = Mutex::new(Journal::open(&journal_path)?);
         let bar = progress.bar(pending.len() as u64, "applying");
         let stop = Mutex::new(None);
@@ -197,18 +206,17 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
             bar: &bar,
             stopped: &stop,
         };
-        let mut sent_any = false;
-        for (organization, requests) in by_organization(&pending) {
-            let tokens = match Tokens::new(source, organization) {
+        for (organization, requests) in groups {
+            let tokens = match first
+                .take()
+                .map_or_else(|| Tokens::new(source, organization), Ok)
+            {
                 Ok(tokens) => tokens,
-                // Nothing sent yet: the invocation is unusable as it stands.
-                Err(why) if !sent_any => return Err(Error::Usage(why)),
                 Err(why) => {
                     shell.stop_with(why);
                     break;
                 }
             };
-            sent_any = true;
             let ended = match shell.verified_domains(&tokens) {
                 Err(why) => {
                     shell.stop_with(format!("{organization}: {why}"));
