@@ -17,9 +17,9 @@ use crate::message::message;
 use crate::model::{Target, Users};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
-use crate::report::Summary;
 use crate::rules::Status;
-use crate::run::{Ends, Processed};
+use crate::run::{Processed, RowEnds};
+use crate::summary::Summary;
 
 pub const RESULT: &str = "result.csv";
 pub const ACTIONS: &str = "subscription-actions.csv";
@@ -301,7 +301,7 @@ struct Head<'a> {
     to: &'a str,
 }
 
-fn head<'a>(p: &'a Processed, i: usize, ends: &Ends<'a>) -> Head<'a> {
+fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
@@ -426,7 +426,7 @@ fn write_backup(w: &mut impl Write, p: &Processed) -> io::Result<()> {
         }
         let h = head(p, i, &p.ends(i));
         let services = verdict
-            .moved
+            .change
             .as_ref()
             .map(|m| m.lost.join())
             .unwrap_or_default();

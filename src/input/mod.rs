@@ -11,14 +11,14 @@ pub mod subscriptions;
 pub mod table;
 pub mod users;
 
-use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use indicatif::ProgressBar;
 
-use crate::catalog::{Catalog, Lookup};
+use crate::catalog::Catalog;
 use crate::error::InputError;
-use crate::model::{Names, Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
+use crate::model::{Names, Orgs, Pools, Products, RowCounts, Tenant};
+use crate::resolve::Lookups;
 
 /// Where each input file is.
 #[derive(Clone, Debug)]
@@ -88,57 +88,6 @@ pub fn read(
         warnings,
     };
     Ok((tenant, names))
-}
-
-/// Product names already looked up: exports repeat the same few names on every row.
-pub struct Lookups<'c> {
-    catalog: &'c Catalog,
-    /// Text as written → index in `found`: one hash per cell on the common path.
-    seen: HashMap<String, usize>,
-    found: Vec<Lookup>,
-    /// Service plans by the text as written.
-    plans: HashMap<String, PlanRef>,
-}
-
-impl<'c> Lookups<'c> {
-    pub fn new(catalog: &'c Catalog) -> Lookups<'c> {
-        Lookups {
-            catalog,
-            seen: HashMap::default(),
-            found: Vec::new(),
-            plans: HashMap::default(),
-        }
-    }
-
-    pub fn catalog(&self) -> &'c Catalog {
-        self.catalog
-    }
-
-    /// The service plan named `text`, as [`PlanRef::new`] finds it.
-    pub fn plan(&mut self, text: &str) -> PlanRef {
-        if let Some(plan) = self.plans.get(text) {
-            return plan.clone();
-        }
-        let plan = PlanRef::new(self.catalog, text);
-        self.plans.insert(text.to_string(), plan.clone());
-        plan
-    }
-
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "`seen` holds only indices of `found`"
-    )]
-    pub fn get(&mut self, text: &str) -> &Lookup {
-        let i = match self.seen.get(text) {
-            Some(&i) => i,
-            None => {
-                self.found.push(self.catalog.lookup(text));
-                self.seen.insert(text.to_string(), self.found.len() - 1);
-                self.found.len() - 1
-            }
-        };
-        &self.found[i]
-    }
 }
 
 /// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.

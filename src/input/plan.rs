@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::input::Lookups;
 use crate::input::table::{Column, Table, clean};
-use crate::model::{Mode, PlanRef, PlanRow, Target};
+use crate::model::{Mode, PlanRow, ServicePlanRef, Target};
+use crate::resolve::Lookups;
 
 const USER: usize = 0;
 const FROM: usize = 1;
@@ -83,14 +83,14 @@ pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), I
                 ));
             }
         };
-        let mut disable: Vec<PlanRef> = Vec::new();
+        let mut disable: Vec<ServicePlanRef> = Vec::new();
         for text in table
             .get(DISABLE)
             .split(';')
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = lookups.plan(text);
+            let plan = lookups.service_plan(text);
             if !disable.contains(&plan) {
                 disable.push(plan);
             }
