@@ -124,6 +124,13 @@ impl Graph {
             .timeout_global(Some(Duration::from_secs(300)))
             .user_agent(concat!("replan/", env!("CARGO_PKG_VERSION")))
             .max_redirects(0)
+            // A proxy of the environment (HTTPS_PROXY…) is for the way out, not
+            // for this machine.
+            .proxy(if url.loopback {
+                None
+            } else {
+                ureq::Proxy::try_from_env()
+            })
             .build()
             .new_agent();
         Graph { agent, url }
