@@ -65,6 +65,10 @@ struct State {
     throttled: u32,
     /// A fresh token was taken for this user's 401.
     refreshed: bool,
+    /// Graph refused the user's write: the outcome, unless reading the user again
+    /// shows the write (or one still on its way when an earlier apply was killed)
+    /// went through after all.
+    refused: Option<Ended>,
     ended: Option<Ended>,
 }
 
@@ -288,7 +292,10 @@ impl<'a> Batch<'a> {
                     ),
                     Some(current) => match decide::check(&current, &request.before, &request.after)
                     {
-                        Check::Send => state.next = Some(Phase::Write),
+                        Check::Send => match state.refused.take() {
+                            Some(refused) => end(state, refused),
+                            None => state.next = Some(Phase::Write),
+                        },
                         Check::Done if state.wrote => {
                             end(state, Ended::new(Outcome::Applied, status))
                         }
@@ -324,7 +331,16 @@ impl<'a> Batch<'a> {
                 status,
                 code,
                 message,
-            } => end(state, Ended::failed(status, code, message)),
+            } => {
+                let failed = Ended::failed(status, code, message);
+                match phase {
+                    Phase::Read => end(state, failed),
+                    Phase::Write => {
+                        state.refused = Some(failed);
+                        state.next = Some(Phase::Read);
+                    }
+                }
+            }
         }
     }
 }
@@ -617,6 +633,17 @@ mod tests {
         batch.build(Phase::Write);
         let seats = json!({"error": {"code": "Request_BadRequest", "message": "Subscription with SKU bbbbbbbb-0000-0000-0000-000000000000 does not have any available licenses."}});
         batch.take(Phase::Write, 200, None, &answers(&[(1, 400, None, seats)]));
+        // Read again, still at before: the refusal stands, nothing is resent.
+        assert!(matches!(batch.after_round(), Next::Round { .. }));
+        assert_eq!(
+            ids(&batch.build(Phase::Read).unwrap()),
+            [("1".into(), "GET".into())]
+        );
+        batch.take(Phase::Read, 200, None, &answers(&[(1, 200, None, user(A))]));
+        assert!(
+            batch.build(Phase::Write).is_none(),
+            "a refused write is not resent"
+        );
         assert_eq!(batch.after_round(), Next::Finished);
         let ended: Vec<_> = batch.ended().map(|(_, e)| e.unwrap()).collect();
         assert_eq!(
@@ -634,6 +661,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_refused_write_that_went_through_after_all_ends_applied() {
+        // A killed apply's write still on its way: ours is refused ("User does
+        // not have a corresponding license"), the user is at `after`.
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        batch.build(Phase::Read);
+        batch.take(Phase::Read, 200, None, &answers(&[(0, 200, None, user(A))]));
+        batch.build(Phase::Write);
+        let refused = json!({"error": {"code": "Request_BadRequest", "message": "User does not have a corresponding license."}});
+        batch.take(
+            Phase::Write,
+            200,
+            None,
+            &answers(&[(0, 400, None, refused)]),
+        );
+        batch.after_round();
+        batch.build(Phase::Read).unwrap();
+        batch.take(Phase::Read, 200, None, &answers(&[(0, 200, None, user(B))]));
+        assert_eq!(batch.after_round(), Next::Finished);
+        assert_eq!(outcomes(batch), [Some((Outcome::Applied, Some(200)))]);
     }
 
     #[test]

@@ -747,7 +747,7 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
 fn killed_midway_then_resumed_every_line_is_journaled_exactly_once() {
     let setup = Setup::moving(200);
     setup.graph.faults(Faults {
-        delay: Duration::from_millis(40),
+        delay: Duration::from_millis(100),
         ..Faults::default()
     });
     let mut child = spawn_apply(&setup);
@@ -793,7 +793,7 @@ fn one_lock_for_the_output_folder_across_apply_and_run() {
         fs::write(setup.case.input().join(name), text).unwrap();
     }
     setup.graph.faults(Faults {
-        delay: Duration::from_millis(300),
+        delay: Duration::from_millis(1000),
         ..Faults::default()
     });
     let mut child = spawn_apply(&setup);
@@ -974,4 +974,32 @@ fn after_a_clean_apply_a_fresh_export_shows_every_applied_user_unchanged() {
     if let Ok(text) = fs::read_to_string(export.out().join("graph-requests.jsonl")) {
         assert_eq!(text, "", "nothing left to apply");
     }
+}
+
+#[test]
+fn at_most_four_batches_are_in_flight_and_no_bar_shows_off_a_terminal() {
+    let setup = Setup::moving(200);
+    setup.graph.faults(Faults {
+        delay: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let out = setup.case.out();
+    let args = [
+        "apply",
+        out.to_str().unwrap(),
+        "--graph-url",
+        &setup.graph.url,
+    ];
+    let env = [
+        ("REPLAN_GRAPH_TOKEN", TOKEN),
+        ("REPLAN_TEST_WAIT_SCALE", "0"),
+    ];
+    let run = setup.case.exec_env(setup.case.root(), &out, &args, &env);
+    run.assert_exit(0);
+    assert_eq!(
+        run.stderr, "",
+        "stderr is a pipe here: no bar, no escape codes"
+    );
+    assert_every_user_moved_once(&setup, 200);
+    assert_eq!(setup.graph.state().most_in_flight, 4);
 }

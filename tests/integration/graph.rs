@@ -103,6 +103,9 @@ pub struct State {
     pub writes: Vec<String>,
     /// The largest batch seen.
     pub largest_batch: usize,
+    /// Requests being answered now, and the most at once.
+    pub in_flight: usize,
+    pub most_in_flight: usize,
 }
 
 /// A running stand-in; stops when dropped.
@@ -133,9 +136,13 @@ impl StandIn {
         let thread = {
             let (server, state) = (server.clone(), state.clone());
             std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    serve(&state, request);
-                }
+                // A thread per request, as Graph answers requests in parallel.
+                std::thread::scope(|scope| {
+                    for request in server.incoming_requests() {
+                        let state = &state;
+                        scope.spawn(move || serve(state, request));
+                    }
+                });
             })
         };
         StandIn {
@@ -340,10 +347,13 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
         let mut s = state.lock().unwrap();
         s.requests.push(format!("{method} {url}"));
         s.bearers.insert(token.clone());
+        s.in_flight += 1;
+        s.most_in_flight = s.most_in_flight.max(s.in_flight);
         s.faults.delay
     };
     std::thread::sleep(delay);
     let mut s = state.lock().unwrap();
+    s.in_flight -= 1;
     if !s.tokens.contains(&token) {
         drop(s);
         let body = error(
