@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::input::table::{Column, Table};
+use crate::input::table::{Table, columns};
 use crate::resolve::key;
 
 /// The built-in copy of Microsoft's table.
@@ -51,44 +51,26 @@ pub struct Catalog {
     service_plan_by_name: HashMap<String, ServicePlanIdx>,
 }
 
-const DISPLAY: usize = 0;
-const PART: usize = 1;
-const ID: usize = 2;
-const SERVICE_PLAN_NAME: usize = 3;
-const SERVICE_PLAN_ID: usize = 4;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["Product_Display_Name"],
-        required: true,
-    },
-    Column {
-        names: &["String_Id"],
-        required: true,
-    },
-    Column {
-        names: &["GUID"],
-        required: true,
-    },
-    Column {
-        names: &["Service_Plan_Name"],
-        required: true,
-    },
-    Column {
-        names: &["Service_Plan_Id"],
-        required: true,
-    },
-];
+columns! {
+    /// The columns of Microsoft's table.
+    enum Column {
+        DisplayName: required ["Product_Display_Name"],
+        Part: required ["String_Id"],
+        Id: required ["GUID"],
+        ServicePlanName: required ["Service_Plan_Name"],
+        ServicePlanId: required ["Service_Plan_Id"],
+    }
+}
 
 impl Catalog {
     /// The table embedded in the binary.
     pub fn builtin() -> Result<Catalog, InputError> {
-        Catalog::read(Table::from_bytes("built-in catalog", BUILTIN, COLUMNS)?)
+        Catalog::read(Table::from_bytes::<Column>("built-in catalog", BUILTIN)?)
     }
 
     /// A table in Microsoft's published CSV format (`--catalog`).
     pub fn load(path: &Path) -> Result<Catalog, InputError> {
-        Catalog::read(Table::open(path, COLUMNS)?)
+        Catalog::read(Table::open::<Column>(path)?)
     }
 
     fn read(mut table: Table) -> Result<Catalog, InputError> {
@@ -102,31 +84,40 @@ impl Catalog {
             service_plan_by_name: HashMap::default(),
         };
         while table.next_row()? {
-            for column in [DISPLAY, PART, ID] {
+            for column in [Column::DisplayName, Column::Part, Column::Id] {
                 if table.get(column).is_empty() {
                     return Err(table.empty_error(column));
                 }
             }
-            let part = table.get(PART);
+            let part = table.get(Column::Part);
             let sku = match catalog.by_part.get(&key(part)) {
                 Some(&sku) => sku,
                 None => {
                     let sku = catalog.skus.len() as SkuIdx;
                     catalog.skus.push(Sku {
                         part: part.to_string(),
-                        display_name: table.get(DISPLAY).to_string(),
+                        display_name: table.get(Column::DisplayName).to_string(),
                         service_plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
-                    let names = catalog.by_name.entry(key(table.get(DISPLAY))).or_default();
+                    let names = catalog
+                        .by_name
+                        .entry(key(table.get(Column::DisplayName)))
+                        .or_default();
                     if !names.contains(&sku) {
                         names.push(sku);
                     }
                     sku
                 }
             };
-            catalog.by_id.entry(key(table.get(ID))).or_insert(sku);
-            let (plan_name, plan_id) = (table.get(SERVICE_PLAN_NAME), table.get(SERVICE_PLAN_ID));
+            catalog
+                .by_id
+                .entry(key(table.get(Column::Id)))
+                .or_insert(sku);
+            let (plan_name, plan_id) = (
+                table.get(Column::ServicePlanName),
+                table.get(Column::ServicePlanId),
+            );
             if plan_name.is_empty() && plan_id.is_empty() {
                 continue;
             }

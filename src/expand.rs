@@ -273,7 +273,7 @@ fn holds_from(
         Resolved::Ambiguous | Resolved::Unknown => {
             let candidate = match lookup {
                 Lookup::Ambiguous(skus) => skus.iter().any(|&s| held(ProductId::sku(s))),
-                _ => false,
+                Lookup::Sku(_) | Lookup::Unknown => false,
             };
             candidate || unknown_from.is_some_and(held)
         }

@@ -142,8 +142,8 @@ pub fn ends(pools: &Pools, row: &PlanRow, org: Option<OrgId>) -> Ends {
 pub fn catalog_product(products: &Products, resolved: Resolved) -> Result<ProductId, Code> {
     match resolved {
         Resolved::Product(p) if products.as_sku(p).is_some() => Ok(p),
+        Resolved::Product(_) | Resolved::Unknown => Err(Code::UnknownProduct),
         Resolved::Ambiguous => Err(Code::AmbiguousProduct),
-        _ => Err(Code::UnknownProduct),
     }
 }
 

@@ -220,7 +220,7 @@ pub fn unmatched_warnings(p: &Processed, plan_file: &str) -> Vec<String> {
                     r.from.as_deref().unwrap_or(""),
                     match &r.target {
                         Target::Holders { organization: Some(o) } => format!(" in {o}"),
-                        _ => String::new(),
+                        Target::Holders { organization: None } | Target::Named(_) => String::new(),
                     },
                 ),
                 None => ("", String::new()),

@@ -20,11 +20,74 @@ pub const MAX_FIELDS: usize = 1000;
 /// How far into a file the header line is looked for, to detect the delimiter.
 const SNIFF: usize = 64 * 1024;
 
-/// One logical column and the header names it accepts, in priority order.
-pub struct Column {
+/// The header names one logical column accepts, in priority order, and whether
+/// the file must have it.
+pub struct Accepts {
     pub names: &'static [&'static str],
     pub required: bool,
 }
+
+impl Accepts {
+    /// The names, `` `quoted` `` and `, `-joined, for messages.
+    pub fn quoted(&self) -> String {
+        self.names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The logical columns of one input file, declared with [`columns!`]: what a
+/// [`Table`] is opened with and its cells are read by.
+pub trait Columns: Copy {
+    /// Every column, in declaration order.
+    const ALL: &'static [Accepts];
+
+    /// The column's place in [`Columns::ALL`].
+    fn index(self) -> usize;
+
+    /// The header names the column accepts, for messages ([`Accepts::quoted`]).
+    fn accepted(self) -> String {
+        Self::ALL
+            .get(self.index())
+            .map_or(String::new(), Accepts::quoted)
+    }
+}
+
+/// Declares the columns of an input file in one place: an enum, each variant
+/// `required` or `optional` with the header names it accepts, in priority order.
+macro_rules! columns {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident: $presence:ident [$($accepted:literal),+ $(,)?],)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $crate::input::table::Columns for $name {
+            const ALL: &'static [$crate::input::table::Accepts] = &[$(
+                $crate::input::table::Accepts {
+                    names: &[$($accepted),+],
+                    required: $crate::input::table::columns!(@$presence),
+                },
+            )+];
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+    (@required) => {
+        true
+    };
+    (@optional) => {
+        false
+    };
+}
+pub(crate) use columns;
 
 /// A file's name and header: what it takes to read a cell of one of its rows.
 #[derive(Clone, Debug)]
@@ -71,30 +134,26 @@ pub struct Row<'a> {
 }
 
 impl Table {
-    /// Opens `path`; `columns` are the logical columns the caller reads by index.
-    pub fn open(path: &Path, columns: &[Column]) -> Result<Table, InputError> {
+    /// Opens `path`, a file of columns `C`.
+    pub fn open<C: Columns>(path: &Path) -> Result<Table, InputError> {
         let file = path.display().to_string();
         let io_err = |source| InputError::Io {
             file: file.clone(),
             source,
         };
         let handle = File::open(path).map_err(io_err)?;
-        Table::from_reader(file, Box::new(handle), columns)
+        Table::from_reader(file, Box::new(handle), C::ALL)
     }
 
     /// Reads CSV already in memory (the built-in catalog, tests).
-    pub fn from_bytes(
-        name: &str,
-        bytes: &'static [u8],
-        columns: &[Column],
-    ) -> Result<Table, InputError> {
-        Table::from_reader(name.to_string(), Box::new(bytes), columns)
+    pub fn from_bytes<C: Columns>(name: &str, bytes: &'static [u8]) -> Result<Table, InputError> {
+        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL)
     }
 
     fn from_reader(
         file: String,
         mut source: Box<dyn Read + Send>,
-        columns: &[Column],
+        columns: &[Accepts],
     ) -> Result<Table, InputError> {
         let io_err = |source| InputError::Io {
             file: file.clone(),
@@ -140,7 +199,7 @@ impl Table {
         Ok(table)
     }
 
-    fn read_header(&mut self, columns: &[Column]) -> Result<(), InputError> {
+    fn read_header(&mut self, columns: &[Accepts]) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
         }
@@ -183,12 +242,7 @@ impl Table {
                     .map(|h| format!("`{h}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let accepted = column
-                    .names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let accepted = column.quoted();
                 return Err(self.at(
                     line,
                     1,
@@ -336,12 +390,12 @@ impl Table {
     }
 
     /// The trimmed value of logical column `column` on the current row.
-    pub fn get(&self, column: usize) -> &str {
+    pub fn get(&self, column: impl Columns) -> &str {
         self.row().get(column)
     }
 
     /// Whether the file has logical column `column`.
-    pub fn has(&self, column: usize) -> bool {
+    pub fn has(&self, column: impl Columns) -> bool {
         self.header.has(column)
     }
 
@@ -361,17 +415,17 @@ impl Table {
     }
 
     /// An error about logical column `column` on the current row.
-    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+    pub fn error(&self, column: impl Columns, message: impl Into<String>) -> InputError {
         self.row().error(column, message)
     }
 
     /// The 1-based file column of logical column `column` on the current row.
-    pub fn column_number(&self, column: usize) -> usize {
+    pub fn column_number(&self, column: impl Columns) -> usize {
         self.row().column_number(column)
     }
 
     /// An error about a required column whose cell is empty.
-    pub fn empty_error(&self, column: usize) -> InputError {
+    pub fn empty_error(&self, column: impl Columns) -> InputError {
         self.row().empty_error(column)
     }
 
@@ -382,8 +436,8 @@ impl Table {
 
 impl Header {
     /// Whether the file has logical column `column`.
-    pub fn has(&self, column: usize) -> bool {
-        !self.positions(column).is_empty()
+    pub fn has(&self, column: impl Columns) -> bool {
+        !self.positions(column.index()).is_empty()
     }
 
     /// The file columns of logical column `column`, in priority order.
@@ -392,8 +446,8 @@ impl Header {
     }
 
     /// An error about logical column `column` on line `line`.
-    pub fn error_at(&self, line: u64, column: usize, message: String) -> InputError {
-        let at = self.positions(column).first().map_or(1, |i| i + 1);
+    pub fn error_at(&self, line: u64, column: impl Columns, message: String) -> InputError {
+        let at = self.positions(column.index()).first().map_or(1, |i| i + 1);
         self.at(line, at, message)
     }
 
@@ -423,9 +477,9 @@ impl Header {
 impl<'a> Row<'a> {
     /// The trimmed value of logical column `column`: the first non-empty one of its
     /// accepted names, or "" when absent or empty.
-    pub fn get(&self, column: usize) -> &'a str {
+    pub fn get(&self, column: impl Columns) -> &'a str {
         self.header
-            .positions(column)
+            .positions(column.index())
             .iter()
             .filter_map(|&i| self.record.get(i))
             .map(clean)
@@ -444,15 +498,15 @@ impl<'a> Row<'a> {
     }
 
     /// An error about logical column `column` on this row.
-    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+    pub fn error(&self, column: impl Columns, message: impl Into<String>) -> InputError {
         self.header
             .at(self.line(), self.column_number(column), message.into())
     }
 
     /// The 1-based file column of logical column `column`: the one its value comes
     /// from, else its first accepted name.
-    pub fn column_number(&self, column: usize) -> usize {
-        let positions = self.header.positions(column);
+    pub fn column_number(&self, column: impl Columns) -> usize {
+        let positions = self.header.positions(column.index());
         positions
             .iter()
             .copied()
@@ -462,10 +516,10 @@ impl<'a> Row<'a> {
     }
 
     /// An error about a required column whose cell is empty.
-    pub fn empty_error(&self, column: usize) -> InputError {
+    pub fn empty_error(&self, column: impl Columns) -> InputError {
         let name = self
             .header
-            .positions(column)
+            .positions(column.index())
             .first()
             .and_then(|&i| self.header.names.get(i))
             .map_or("?", String::as_str);
@@ -554,43 +608,40 @@ fn normalize_header(name: &str) -> String {
 mod tests {
     use super::*;
 
-    const COLS: &[Column] = &[
-        Column {
-            names: &["User principal name", "UPN"],
-            required: true,
-        },
-        Column {
-            names: &["Usage location"],
-            required: false,
-        },
-    ];
+    columns! {
+        enum Column {
+            Upn: required ["User principal name", "UPN"],
+            UsageLocation: optional ["Usage location"],
+        }
+    }
+    use Column::{Upn, UsageLocation};
 
     fn table(bytes: &'static [u8]) -> Result<Table, InputError> {
-        Table::from_bytes("t.csv", bytes, COLS)
+        Table::from_bytes::<Column>("t.csv", bytes)
     }
 
     #[test]
     fn headers_match_ignoring_case_spaces_and_punctuation() {
         let mut t = table(b"user_PRINCIPAL-name;usage.location\n a@b.c ;FR\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
-        assert_eq!(t.get(1), "FR");
+        assert_eq!(t.get(Upn), "a@b.c");
+        assert_eq!(t.get(UsageLocation), "FR");
     }
 
     #[test]
     fn first_non_empty_alias_wins() {
         let mut t = table(b"UPN,User principal name\n,a@b.c\nx@y.z,b@b.c\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
+        assert_eq!(t.get(Upn), "a@b.c");
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "b@b.c");
+        assert_eq!(t.get(Upn), "b@b.c");
     }
 
     #[test]
     fn non_breaking_spaces_are_trimmed() {
         let mut t = table("UPN\n\u{a0}a@b.c\u{a0}\n".as_bytes()).unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
+        assert_eq!(t.get(Upn), "a@b.c");
     }
 
     #[test]
@@ -631,7 +682,7 @@ mod tests {
     fn powershell_type_line_is_skipped() {
         let mut t = table(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\n\"UPN\";\"Usage location\"\n\"a@b.c\";\"FR\"\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("a@b.c", "FR"));
         assert_eq!(t.line(), 3);
     }
 
@@ -644,7 +695,7 @@ mod tests {
         let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
         let mut t = table(bytes).unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("a@b.c", "FR"));
     }
 
     #[test]

@@ -8,51 +8,25 @@ use std::sync::mpsc;
 use csv::StringRecord;
 use indicatif::ProgressBar;
 
-use crate::input::table::{Column, Header, Row, Table, clean};
+use crate::input::table::{Header, Row, Table, clean, columns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
     Duplicate, Held, Names, OrgId, Orgs, Pools, Products, ServicePlanRef, User, Users,
 };
 use crate::resolve::Lookups;
 
-const UPN: usize = 0;
-const LICENSES: usize = 1;
-const USAGE_LOCATION: usize = 2;
-const BLOCKED: usize = 3;
-const ENABLED: usize = 4;
-const DISABLED_PLANS: usize = 5;
-const GROUP_LICENSES: usize = 6;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["User principal name", "UserPrincipalName", "UPN"],
-        required: true,
-    },
-    Column {
-        names: &["Licenses", "AssignedLicenses"],
-        required: false,
-    },
-    Column {
-        names: &["Usage location", "UsageLocation"],
-        required: false,
-    },
-    Column {
-        names: &["Block credential", "BlockCredential"],
-        required: false,
-    },
-    Column {
-        names: &["AccountEnabled"],
-        required: false,
-    },
-    Column {
-        names: &["Disabled plans", "DisabledPlans"],
-        required: false,
-    },
-    Column {
-        names: &["Group licenses", "LicensesFromGroups"],
-        required: false,
-    },
-];
+columns! {
+    /// users.csv's columns.
+    enum Column {
+        Upn: required ["User principal name", "UserPrincipalName", "UPN"],
+        Licenses: optional ["Licenses", "AssignedLicenses"],
+        UsageLocation: optional ["Usage location", "UsageLocation"],
+        Blocked: optional ["Block credential", "BlockCredential"],
+        Enabled: optional ["AccountEnabled"],
+        DisabledPlans: optional ["Disabled plans", "DisabledPlans"],
+        GroupLicenses: optional ["Group licenses", "LicensesFromGroups"],
+    }
+}
 
 /// Reads every user; returns them and the rows read.
 pub fn read(
@@ -63,7 +37,7 @@ pub fn read(
     products: &mut Products,
     progress: &ProgressBar,
 ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
+    let mut table = Table::open::<Column>(path)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut builder = Builder {
@@ -189,16 +163,16 @@ struct Builder<'a, 'c> {
 
 impl Builder<'_, '_> {
     fn add(&mut self, row: Row<'_>) -> Result<(), InputError> {
-        let upn = row.get(UPN);
+        let upn = row.get(Column::Upn);
         if upn.is_empty() {
-            return Err(row.empty_error(UPN));
+            return Err(row.empty_error(Column::Upn));
         }
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
-        let cell = row.get(LICENSES);
+        let cell = row.get(Column::Licenses);
         if is_type_name(cell) {
             let first = || {
-                let at = row.column_number(LICENSES);
+                let at = row.column_number(Column::Licenses);
                 format!("{}:{at}: `{cell}`", row.line())
             };
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
@@ -209,22 +183,21 @@ impl Builder<'_, '_> {
             }
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        for text in split_products(row.get(GROUP_LICENSES)) {
+        for text in split_products(row.get(Column::GroupLicenses)) {
             self.hold(text, org, true);
         }
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
-        let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
-            ("", "") => false,
-            ("", enabled) => {
-                !yes_no(enabled).ok_or_else(|| row.error(ENABLED, bool_message(enabled)))?
-            }
-            (blocked, _) => {
-                yes_no(blocked).ok_or_else(|| row.error(BLOCKED, bool_message(blocked)))?
-            }
-        };
+        let blocked =
+            match (row.get(Column::Blocked), row.get(Column::Enabled)) {
+                ("", "") => false,
+                ("", enabled) => !yes_no(enabled)
+                    .ok_or_else(|| row.error(Column::Enabled, bool_message(enabled)))?,
+                (blocked, _) => yes_no(blocked)
+                    .ok_or_else(|| row.error(Column::Blocked, bool_message(blocked)))?,
+            };
         self.disabled.clear();
         for text in row
-            .get(DISABLED_PLANS)
+            .get(Column::DisabledPlans)
             .split(';')
             .map(clean)
             .filter(|t| !t.is_empty())
@@ -238,7 +211,7 @@ impl Builder<'_, '_> {
             org,
             licenses: &self.licenses,
             disabled: &self.disabled,
-            usage_location: !row.get(USAGE_LOCATION).is_empty(),
+            usage_location: !row.get(Column::UsageLocation).is_empty(),
             blocked,
         };
         self.users.add(upn, user);
@@ -264,7 +237,7 @@ impl Builder<'_, '_> {
             (users, Err(Duplicate { earlier, later })) => {
                 Err(header.error_at(
                     self.lines.of(later),
-                    UPN,
+                    Column::Upn,
                     format!(
                         "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
                         users.upn(later),
