@@ -485,6 +485,12 @@ fn respond(id: &Value, status: u16, body: Value, retry_after: Option<&str>) -> V
     json!({"id": id, "status": status, "headers": headers, "body": body})
 }
 
+/// Graph's answer to a request throttled: 429 with `Retry-After`.
+fn throttled(id: &Value) -> Value {
+    let body = error("TooManyRequests", "Too many requests.");
+    respond(id, 429, body, Some("0"))
+}
+
 /// One request of a batch.
 fn one(s: &mut State, r: &Value) -> Value {
     let id = &r["id"];
@@ -514,12 +520,7 @@ fn one(s: &mut State, r: &Value) -> Value {
     if action == "read" {
         if s.faults.throttle_reads > 0 {
             s.faults.throttle_reads -= 1;
-            return respond(
-                id,
-                429,
-                error("TooManyRequests", "Too many requests."),
-                Some("0"),
-            );
+            return throttled(id);
         }
         let user = &s.users[u];
         let licenses: Vec<Value> = user
@@ -552,12 +553,7 @@ fn one(s: &mut State, r: &Value) -> Value {
             s.writes.push(upn);
             if s.faults.throttle_after_write > 0 {
                 s.faults.throttle_after_write -= 1;
-                return respond(
-                    id,
-                    429,
-                    error("TooManyRequests", "Too many requests."),
-                    Some("0"),
-                );
+                return throttled(id);
             }
             let user = &s.users[u];
             respond(
