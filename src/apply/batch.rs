@@ -87,7 +87,7 @@ pub enum Next {
 /// One batch of users and where each of them stands.
 #[derive(Debug)]
 pub struct Batch<'a> {
-    requests: &'a [Request],
+    requests: Vec<&'a Request>,
     states: Vec<State>,
     network_errors: u32,
     /// What this round's answers asked for.
@@ -100,14 +100,15 @@ pub struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     /// At most [`SIZE`] requests.
-    pub fn new(requests: &'a [Request]) -> Batch<'a> {
+    pub fn new(requests: impl IntoIterator<Item = &'a Request>) -> Batch<'a> {
+        let requests: Vec<&'a Request> = requests.into_iter().collect();
         let state = State {
             next: Some(Phase::Read),
             ..State::default()
         };
         Batch {
-            requests,
             states: vec![state; requests.len()],
+            requests,
             network_errors: 0,
             retry_after: None,
             throttled: false,
@@ -247,7 +248,7 @@ impl<'a> Batch<'a> {
     /// without an outcome (the apply stopped).
     pub fn ended(self) -> impl Iterator<Item = (&'a Request, Option<Ended>)> {
         self.requests
-            .iter()
+            .into_iter()
             .zip(self.states.into_iter().map(|s| s.ended))
     }
 
@@ -268,7 +269,8 @@ impl<'a> Batch<'a> {
 
     /// Takes one user's answer.
     fn one(&mut self, i: usize, phase: Phase, answer: Answer, body: Option<&Value>) {
-        let (Some(state), Some(request)) = (self.states.get_mut(i), self.requests.get(i)) else {
+        let (Some(state), Some(request)) = (self.states.get_mut(i), self.requests.get(i).copied())
+        else {
             return;
         };
         if !matches!(answer, Answer::Throttled { .. }) {

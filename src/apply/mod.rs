@@ -155,10 +155,10 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
             .and_then(|rows| rows.iter().rev().find(|e| e.is_of(r)))
             .map(|e| e.outcome)
     };
-    let pending: Vec<Request> = selected
+    let pending: Vec<&Request> = selected
         .iter()
+        .copied()
         .filter(|r| !last(r).is_some_and(Outcome::is_done))
-        .map(|r| (*r).clone())
         .collect();
 
     if settings.dry_run {
@@ -232,7 +232,7 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
                         code: String::new(),
                         message: String::new(),
                     };
-                    shell.journal(requests.iter().map(|r| (r, &wrong)))?;
+                    shell.journal(requests.iter().map(|r| (*r, &wrong)))?;
                     bar.inc(requests.len() as u64);
                     vec![Some(wrong); requests.len()]
                 }
@@ -323,12 +323,12 @@ fn latest(earlier: &[Earlier]) -> HashMap<u64, Vec<&Earlier>> {
 }
 
 /// The pending requests grouped by organization, organizations in file order.
-fn by_organization(pending: &[Request]) -> Vec<(&str, Vec<Request>)> {
-    let mut groups: Vec<(&str, Vec<Request>)> = Vec::new();
-    for r in pending {
+fn by_organization<'r>(pending: &[&'r Request]) -> Vec<(&'r str, Vec<&'r Request>)> {
+    let mut groups: Vec<(&str, Vec<&Request>)> = Vec::new();
+    for &r in pending {
         match groups.iter_mut().find(|(o, _)| *o == r.organization) {
-            Some((_, list)) => list.push(r.clone()),
-            None => groups.push((&r.organization, vec![r.clone()])),
+            Some((_, list)) => list.push(r),
+            None => groups.push((&r.organization, vec![r])),
         }
     }
     groups

@@ -170,10 +170,10 @@ impl Shell<'_> {
     /// `None` for those the apply stopped before.
     pub fn send(
         &self,
-        requests: &[Request],
+        requests: &[&Request],
         tokens: &Tokens<'_>,
     ) -> Result<Vec<Option<Ended>>, Error> {
-        let chunks: Vec<&[Request]> = requests.chunks(batch::SIZE).collect();
+        let chunks: Vec<&[&Request]> = requests.chunks(batch::SIZE).collect();
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Vec<Option<Ended>>>>> = Mutex::new(vec![None; chunks.len()]);
         let failure: Mutex<Option<Error>> = Mutex::new(None);
@@ -217,10 +217,10 @@ impl Shell<'_> {
     /// stops; journaled before it returns.
     fn batch(
         &self,
-        requests: &[Request],
+        requests: &[&Request],
         tokens: &Tokens<'_>,
     ) -> Result<Vec<Option<Ended>>, Error> {
-        let mut batch = Batch::new(requests);
+        let mut batch = Batch::new(requests.iter().copied());
         loop {
             let (token, seen) = tokens.get();
             for phase in [Phase::Read, Phase::Write] {
