@@ -155,14 +155,10 @@ impl<'a> Batch<'a> {
         let whole = decide::answer(status, retry_after, Some(body));
         let responses = match (whole, responses) {
             (Answer::Ok { .. }, Some(responses)) => responses,
-            (Answer::Ok { status }, None) => {
-                let message = "Graph's answer to a batch holds no responses".to_string();
-                let answer = Answer::Failed {
-                    status,
-                    code: String::new(),
-                    message,
-                };
-                return self.each_due(phase, &answer, None);
+            // An answer that is not one (cut, garbled) is as good as none.
+            (Answer::Ok { .. }, None) => {
+                let why = "Graph's answer to a batch holds no responses";
+                return self.network_error(phase, why);
             }
             (answer, _) => return self.each_due(phase, &answer, Some(body)),
         };
@@ -750,6 +746,22 @@ mod tests {
             ids(&batch.build(Phase::Read).unwrap()),
             [("0".into(), "GET".into())]
         );
+    }
+
+    #[test]
+    fn a_batch_answer_without_responses_counts_as_a_network_error() {
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        batch.build(Phase::Read);
+        batch.take(Phase::Read, 200, None, &Value::Null);
+        assert_eq!(
+            batch.after_round(),
+            Next::Round {
+                refresh: false,
+                wait: Duration::from_secs(2)
+            }
+        );
+        assert!(batch.build(Phase::Read).is_some());
     }
 
     #[test]

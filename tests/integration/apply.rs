@@ -1003,3 +1003,46 @@ fn at_most_four_batches_are_in_flight_and_no_bar_shows_off_a_terminal() {
     assert_every_user_moved_once(&setup, 200);
     assert_eq!(setup.graph.state().most_in_flight, 4);
 }
+
+#[test]
+fn users_are_found_by_their_keys_as_run_writes_them() {
+    // A guest (`#EXT#` percent-encoded), a name with `'` (Graph's key form, the
+    // quote doubled) and one by object id.
+    let users = "User principal name,Object Id,Usage location,Licenses\n\
+                 adele_fabrikam.com#EXT#@contoso.onmicrosoft.com,,US,O365_BUSINESS_PREMIUM\n\
+                 o'brien@contoso.com,,US,O365_BUSINESS_PREMIUM\n\
+                 megan@contoso.com,6E2A0000-0000-4000-8000-00000000000A,US,O365_BUSINESS_PREMIUM\n";
+    let guest = request(
+        2,
+        "contoso.com",
+        "adele_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+        &[BSTD],
+        &[PREM],
+    );
+    assert!(
+        guest.contains("/users/adele_fabrikam.com%23EXT%23@contoso.onmicrosoft.com/assignLicense"),
+        "{guest}"
+    );
+    let quoted = request(3, "contoso.com", "o'brien@contoso.com", &[BSTD], &[PREM]).replace(
+        "/users/o%27brien@contoso.com/",
+        "/users('o''brien@contoso.com')/",
+    );
+    let by_id = request(4, "contoso.com", "megan@contoso.com", &[BSTD], &[PREM]).replace(
+        "/users/megan@contoso.com/",
+        "/users/6e2a0000-0000-4000-8000-00000000000a/",
+    );
+    let setup = Setup::new(
+        users,
+        &subscriptions(3, 3),
+        &format!("{guest}\n{quoted}\n{by_id}\n"),
+    );
+    setup.apply(&[]).assert_exit(0);
+    assert_eq!(lines_with(&setup.journal(), "applied"), [2, 3, 4]);
+    for upn in [
+        "adele_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+        "o'brien@contoso.com",
+        "megan@contoso.com",
+    ] {
+        assert_eq!(setup.graph.licenses(upn), [PREM], "{upn}");
+    }
+}
