@@ -15,27 +15,17 @@ use crate::resolve::key;
 const BUILTIN: &[u8] = include_bytes!("../data/ms-licensing-catalog.csv");
 
 /// Index of a product in the catalog.
-pub type SkuIdx = u32;
+pub(crate) type SkuIdx = u32;
 /// Index of a service plan in the catalog.
-pub type ServicePlanIdx = u32;
+pub(crate) type ServicePlanIdx = u32;
 
 /// A product of the catalog.
 #[derive(Debug)]
-pub struct Sku {
+pub(crate) struct Sku {
     /// The SKU part number (`SPB`): how outputs name the product.
-    pub part: String,
-    pub display_name: String,
+    pub(crate) part: String,
     /// The service plans it contains, sorted.
-    pub service_plans: Vec<ServicePlanIdx>,
-}
-
-/// What a product name resolves to, before any organization is considered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Sku(SkuIdx),
-    /// A display name shared by several products.
-    Ambiguous(Vec<SkuIdx>),
-    Unknown,
+    pub(crate) service_plans: Vec<ServicePlanIdx>,
 }
 
 /// The products and service plans of the catalog.
@@ -69,7 +59,7 @@ impl Catalog {
     }
 
     /// A table in Microsoft's published CSV format (`--catalog`).
-    pub fn load(path: &Path) -> Result<Catalog, InputError> {
+    pub(crate) fn load(path: &Path) -> Result<Catalog, InputError> {
         Catalog::read(Table::open::<Column>(path)?)
     }
 
@@ -96,7 +86,6 @@ impl Catalog {
                     let sku = catalog.skus.len() as SkuIdx;
                     catalog.skus.push(Sku {
                         part: part.to_string(),
-                        display_name: table.get(Column::DisplayName).to_string(),
                         service_plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
@@ -157,22 +146,22 @@ impl Catalog {
     }
 
     /// The product of this SKU part number, compared as [`key`]s.
-    pub fn sku_by_part(&self, key: &str) -> Option<SkuIdx> {
+    pub(crate) fn sku_by_part(&self, key: &str) -> Option<SkuIdx> {
         self.by_part.get(key).copied()
     }
 
     /// The product of this SKU id, compared as [`key`]s.
-    pub fn sku_by_id(&self, key: &str) -> Option<SkuIdx> {
+    pub(crate) fn sku_by_id(&self, key: &str) -> Option<SkuIdx> {
         self.by_id.get(key).copied()
     }
 
     /// The products of this display name, compared as [`key`]s (several share some).
-    pub fn skus_by_name(&self, key: &str) -> Option<&[SkuIdx]> {
+    pub(crate) fn skus_by_name(&self, key: &str) -> Option<&[SkuIdx]> {
         self.by_name.get(key).map(Vec::as_slice)
     }
 
     /// The service plan of this id or of any of its names, compared as [`key`]s.
-    pub fn service_plan_by_key(&self, key: &str) -> Option<ServicePlanIdx> {
+    pub(crate) fn service_plan_by_key(&self, key: &str) -> Option<ServicePlanIdx> {
         self.service_plan_by_id
             .get(key)
             .or_else(|| self.service_plan_by_name.get(key))
@@ -183,11 +172,11 @@ impl Catalog {
         clippy::indexing_slicing,
         reason = "a SkuIdx is only made by this catalog, for one of its products"
     )]
-    pub fn sku(&self, sku: SkuIdx) -> &Sku {
+    pub(crate) fn sku(&self, sku: SkuIdx) -> &Sku {
         &self.skus[sku as usize]
     }
 
-    pub fn sku_count(&self) -> usize {
+    pub(crate) fn sku_count(&self) -> usize {
         self.skus.len()
     }
 
@@ -196,12 +185,12 @@ impl Catalog {
         clippy::indexing_slicing,
         reason = "a ServicePlanIdx is only made by this catalog, for one of its plans"
     )]
-    pub fn service_plan_name(&self, plan: ServicePlanIdx) -> &str {
+    pub(crate) fn service_plan_name(&self, plan: ServicePlanIdx) -> &str {
         &self.service_plans[plan as usize]
     }
 
     /// Whether product `sku` contains service plan `plan`.
-    pub fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
+    pub(crate) fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
         self.skus
             .get(sku as usize)
             .is_some_and(|s| s.service_plans.binary_search(&plan).is_ok())

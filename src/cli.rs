@@ -1,5 +1,5 @@
 //! The command line: arguments → [`Settings`], dispatch, and the one place where an
-//! outcome becomes an exit code.
+//! outcome becomes an exit code ([`Exit`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply;
 use crate::error::Error;
+use crate::exit::Exit;
 use crate::generate;
 use crate::input::InputPaths;
 use crate::output;
@@ -175,16 +176,14 @@ impl InputArgs {
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            eprintln!("replan: {err}");
-            ExitCode::from(2)
-        }
-    }
+    let exit = dispatch(cli).unwrap_or_else(|err| {
+        eprintln!("replan: {err}");
+        Exit::Unusable
+    });
+    exit.into()
 }
 
-fn dispatch(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Run(args) => {
             let settings = args.inputs.settings();
@@ -202,7 +201,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
                 seed: args.seed,
             };
             generate::generate(&spec, &args.out)?;
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Check(args) => {
             let settings = args.settings();
@@ -219,7 +218,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
 }
 
 /// `replan run`, on the pool of its threads.
-fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<u8, Error> {
+fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<Exit, Error> {
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
     let summary = Summary::of(&processed);
@@ -231,7 +230,7 @@ fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Re
 }
 
 /// `replan apply`.
-fn apply_requests(args: &ApplyArgs) -> Result<u8, Error> {
+fn apply_requests(args: &ApplyArgs) -> Result<Exit, Error> {
     let graph = apply::graph::GraphUrl::parse(&args.graph_url).map_err(Error::Usage)?;
     let env = std::env::var(apply::token::ENV).ok();
     let tokens = if args.dry_run {
@@ -271,7 +270,7 @@ fn apply_requests(args: &ApplyArgs) -> Result<u8, Error> {
         )
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
-    Ok(report.exit_code)
+    Ok(report.exit)
 }
 
 /// Waits are Graph's to set; only a stand-in on this machine (the tests' own)

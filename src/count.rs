@@ -36,7 +36,7 @@ impl Tally {
     }
 
     /// Licenses of `pool` to buy for every user who wanted a seat to get one.
-    pub fn to_buy(&self, pool: &Pool) -> u64 {
+    pub fn licenses_to_buy(&self, pool: &Pool) -> u64 {
         (i128::from(self.wanted()) - self.available(pool)).max(0) as u64
     }
 }
@@ -297,7 +297,7 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
     };
     if t.blocked > 0 {
         action.kind = ActionKind::BuyLicenses;
-        action.to_buy = t.to_buy(pool);
+        action.to_buy = t.licenses_to_buy(pool);
         action.reason = format!(
             "{} wanted a license and {} available: buy {} to move the {} blocked",
             users(i128::from(t.wanted())),

@@ -15,23 +15,28 @@
 // index comes from input ([`input`], [`catalog`]).
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
-pub mod apply;
+// The public surface: the binary's entry point, and the stages fuzz/ and tests/
+// drive as `replan run` does (reading, expanding, processing, summarizing,
+// writing). The rest is the crate's own.
 pub mod catalog;
 pub mod cli;
-pub mod codes;
-pub mod count;
 pub mod error;
+pub mod exit;
 pub mod expand;
-pub mod generate;
 pub mod input;
-pub mod lock;
-pub mod message;
-pub mod model;
 pub mod output;
 pub mod progress;
-pub mod reassign;
-pub mod resolve;
-pub mod rules;
 pub mod run;
-pub mod services;
 pub mod summary;
+
+pub(crate) mod apply;
+pub(crate) mod codes;
+pub(crate) mod count;
+pub(crate) mod generate;
+pub(crate) mod lock;
+pub(crate) mod message;
+pub(crate) mod model;
+pub(crate) mod reassign;
+pub(crate) mod resolve;
+pub(crate) mod rules;
+pub(crate) mod services;

@@ -169,7 +169,7 @@ fn explain(parts: &mut Sentence<'_>, p: &Processed, i: usize, ends: &RowEnds<'_>
                     "not enough {to} licenses in {org_name}: {} available for {} users, buy {} more",
                     tally.available(pool).max(0),
                     tally.wanted(),
-                    tally.to_buy(pool)
+                    tally.licenses_to_buy(pool)
                 )
             }
             None => say!(parts, "not enough {to} licenses in {org_name}"),

@@ -26,7 +26,7 @@ pub const ACTIONS: &str = "subscription-actions.csv";
 pub const BACKUP: &str = "backup.csv";
 pub const SUMMARY: &str = "summary.json";
 /// Every file `run` writes.
-pub const FILES: [&str; 4] = [RESULT, ACTIONS, BACKUP, SUMMARY];
+pub(crate) const FILES: [&str; 4] = [RESULT, ACTIONS, BACKUP, SUMMARY];
 
 /// Rows formatted per parallel task, and tasks per batch held in memory at once.
 const CHUNK: usize = 4096;

@@ -50,11 +50,6 @@ impl Verdict {
         self.codes
     }
 
-    /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
-    pub fn passed_products(&self) -> bool {
-        self.change.is_some()
-    }
-
     fn error(mut self, errors: CodeSet) -> Verdict {
         self.fail(errors);
         self

@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::codes::Code;
 use crate::count::ActionKind;
 use crate::expand::Entry;
-use crate::model::{OrgId, Target};
+use crate::model::{OrgId, RowCounts, Target};
 use crate::rules::Status;
 use crate::run::Processed;
 
@@ -32,21 +32,12 @@ impl StatusCounts {
     }
 }
 
-/// Data rows read per input file.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Inputs {
-    pub users: u64,
-    pub subscriptions: u64,
-    pub plan: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domains: Option<u64>,
-}
-
 /// summary.json, and what `--json` prints.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub version: &'static str,
-    pub inputs: Inputs,
+    /// Data rows read per input file.
+    pub inputs: RowCounts,
     pub planned: u64,
     pub status: StatusCounts,
     /// Code → users carrying it, in the order of SPEC's tables.
@@ -97,15 +88,9 @@ impl Summary {
         if let Some(counts) = no_org {
             organizations.insert(String::new(), counts);
         }
-        let rows = p.tenant.rows;
         Summary {
             version: env!("CARGO_PKG_VERSION"),
-            inputs: Inputs {
-                users: rows.users,
-                subscriptions: rows.subscriptions,
-                plan: rows.plan,
-                domains: rows.domains,
-            },
+            inputs: p.tenant.rows,
             planned: p.verdicts.len() as u64,
             status,
             codes: Code::ALL

@@ -17,13 +17,6 @@ use super::token::Token;
 /// Microsoft Graph, global service.
 pub const DEFAULT_URL: &str = "https://graph.microsoft.com";
 
-/// The national clouds Microsoft documents, besides the global service.
-pub const NATIONAL_CLOUDS: [&str; 3] = [
-    "https://graph.microsoft.us",
-    "https://dod-graph.microsoft.us",
-    "https://microsoftgraph.chinacloudapi.cn",
-];
-
 /// A base URL requests may go to: `https://…`, or `http://` to a loopback address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphUrl {
@@ -187,6 +180,13 @@ fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The national clouds Microsoft documents, besides the global service.
+    const NATIONAL_CLOUDS: [&str; 3] = [
+        "https://graph.microsoft.us",
+        "https://dod-graph.microsoft.us",
+        "https://microsoftgraph.chinacloudapi.cn",
+    ];
 
     #[test]
     fn graph_and_the_national_clouds_are_allowed() {

@@ -30,6 +30,7 @@ use self::requests::Request;
 use self::send::{Clock, Shell, Tokens};
 use self::token::Source;
 use crate::error::Error;
+use crate::exit::Exit;
 use crate::lock::OutLock;
 use crate::progress::Progress;
 
@@ -88,7 +89,8 @@ impl Counts {
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub organizations: BTreeMap<String, Counts>,
-    pub exit_code: u8,
+    #[serde(rename = "exit_code", serialize_with = "code")]
+    pub exit: Exit,
     #[serde(skip)]
     pub dry_run: bool,
     /// Why the apply stopped before the end, if it did.
@@ -122,6 +124,10 @@ impl Report {
         }
         text
     }
+}
+
+fn code<S: serde::Serializer>(exit: &Exit, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(exit.code())
 }
 
 /// How many users' problems stderr names.
@@ -170,7 +176,7 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
         }
         return Ok(Report {
             organizations,
-            exit_code: 0,
+            exit: Exit::Success,
             dry_run: true,
             stopped: None,
             problems: Vec::new(),
@@ -265,10 +271,14 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
             problems.push(problem(r, e));
         }
     }
-    let exit_code = u8::from(!organizations.values().all(Counts::all_done));
+    let exit = if organizations.values().all(Counts::all_done) {
+        Exit::Success
+    } else {
+        Exit::Findings
+    };
     Ok(Report {
         organizations,
-        exit_code,
+        exit,
         dry_run: false,
         stopped,
         problems,

@@ -5,11 +5,11 @@
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
 
-pub mod domains;
-pub mod plan;
-pub mod subscriptions;
-pub mod table;
-pub mod users;
+pub(crate) mod domains;
+pub(crate) mod plan;
+pub(crate) mod subscriptions;
+pub(crate) mod table;
+pub(crate) mod users;
 
 use std::path::PathBuf;
 
@@ -31,7 +31,7 @@ pub struct InputPaths {
 
 impl InputPaths {
     /// Every input file given.
-    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.users, &self.subscriptions, &self.plan]
             .into_iter()
             .chain(self.domains.as_ref())
@@ -91,7 +91,7 @@ pub fn read(
 }
 
 /// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
-pub fn yes_no(cell: &str) -> Option<bool> {
+pub(crate) fn yes_no(cell: &str) -> Option<bool> {
     let is = |words: [&str; 3]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
     if is(["true", "yes", "1"]) {
         Some(true)
@@ -103,7 +103,7 @@ pub fn yes_no(cell: &str) -> Option<bool> {
 }
 
 /// A count: plain digits only (`1,000` and `1e3` are refused).
-pub fn parse_count(cell: &str) -> Option<u64> {
+pub(crate) fn parse_count(cell: &str) -> Option<u64> {
     if cell.is_empty() || !cell.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -112,7 +112,7 @@ pub fn parse_count(cell: &str) -> Option<u64> {
 
 /// Products joined by `+`; a `+` with a space on either side belongs to a name
 /// (`Enterprise Mobility + Security E5`).
-pub fn split_products(cell: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_products(cell: &str) -> impl Iterator<Item = &str> {
     let mut rest = cell;
     std::iter::from_fn(move || {
         while !rest.is_empty() {

@@ -2,6 +2,8 @@
 //! their domains, license pools, users, and the plan's rows. Built by
 //! [`crate::input`], read by every later stage.
 
+use serde::Serialize;
+
 mod organizations;
 mod plan;
 mod pools;
@@ -14,25 +16,26 @@ pub use pools::{Pool, Pools};
 pub use products::{ProductId, Products, ServicePlanRef};
 pub use users::{Duplicate, Held, Names, User, Users};
 
-/// How many data rows each input file had.
-#[derive(Clone, Copy, Debug, Default)]
+/// How many data rows each input file had (summary.json's `inputs`).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct RowCounts {
     pub users: u64,
     pub subscriptions: u64,
     pub plan: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<u64>,
 }
 
 /// Everything the inputs say.
 #[derive(Debug)]
 pub struct Tenant {
-    pub products: Products,
-    pub orgs: Orgs,
-    pub pools: Pools,
-    pub users: Users,
-    pub plan: Vec<PlanRow>,
+    pub(crate) products: Products,
+    pub(crate) orgs: Orgs,
+    pub(crate) pools: Pools,
+    pub(crate) users: Users,
+    pub(crate) plan: Vec<PlanRow>,
     pub rows: RowCounts,
     /// Input that is usable but almost surely not what was meant, located like an
     /// error; printed on stderr.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
