@@ -246,8 +246,9 @@ fn apply_requests(args: &ApplyArgs) -> Result<Exit, Error> {
         graph,
         dry_run: args.dry_run,
     };
+    let scale = std::env::var(apply::send::WAIT_SCALE).ok();
     let clock = apply::send::SystemClock {
-        scale: wait_scale(&settings.graph),
+        scale: apply::send::wait_scale(scale.as_deref(), &settings.graph),
     };
     let report = apply::apply(&settings, &Progress::new(args.quiet), &clock)?;
     for problem in &report.problems {
@@ -271,19 +272,6 @@ fn apply_requests(args: &ApplyArgs) -> Result<Exit, Error> {
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
     Ok(report.exit)
-}
-
-/// Waits are Graph's to set; only a stand-in on this machine (the tests' own)
-/// may shorten them, through a variable the documentation leaves out.
-fn wait_scale(graph: &apply::graph::GraphUrl) -> f64 {
-    let scale = std::env::var("REPLAN_TEST_WAIT_SCALE")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| (0.0..=1.0).contains(s));
-    match scale {
-        Some(scale) if graph.is_loopback() => scale,
-        _ => 1.0,
-    }
 }
 
 fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {

@@ -168,97 +168,125 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
         .collect();
 
     if settings.dry_run {
-        let mut organizations: BTreeMap<String, Counts> = BTreeMap::new();
-        for r in &selected {
-            let counts = organizations.entry(r.organization.clone()).or_default();
-            counts.add(last(r));
-            *counts.to_send.get_or_insert(0) += u64::from(!last(r).is_some_and(Outcome::is_done));
-        }
-        return Ok(Report {
-            organizations,
-            exit: Exit::Success,
-            dry_run: true,
-            stopped: None,
-            problems: Vec::new(),
-        });
+        return Ok(dry_run(&selected, &last));
     }
+    let (now, stopped) = if pending.is_empty() {
+        (HashMap::new(), None)
+    } else {
+        send(settings, &pending, &journal_path, progress, clock)?
+    };
+    Ok(report(&selected, &last, &now, stopped))
+}
 
-    let mut now: HashMap<u64, Ended> = HashMap::new();
-    let mut stopped = None;
-    if !pending.is_empty() {
-        let source = settings.tokens.as_ref().ok_or_else(|| {
-            Error::Usage(format!(
-                "no token: give --token-command CMD or set {}",
-                token::ENV
-            ))
-        })?;
-        let groups = by_organization(&pending);
-        // The first token before anything is written: without one, the
-        // invocation is unusable as it stands (exit 2, nothing sent or written).
-        let mut first = match groups.first() {
-            Some((organization, _)) => {
-                Some(Tokens::new(source, organization).map_err(Error::Usage)?)
-            }
-            None => None,
-        };
-        let journal = Mutex::new(Journal::open(&journal_path)?);
-        let bar = progress.bar(pending.len() as u64, "applying");
-        let stop = Mutex::new(None);
-        let graph = Graph::new(settings.graph.clone());
-        let shell = Shell {
-            graph: &graph,
-            clock,
-            journal: &journal,
-            bar: &bar,
-            stopped: &stop,
-        };
-        for (organization, requests) in groups {
-            let tokens = match first
-                .take()
-                .map_or_else(|| Tokens::new(source, organization), Ok)
-            {
-                Ok(tokens) => tokens,
-                Err(why) => {
-                    shell.stop_with(why);
-                    break;
-                }
-            };
-            let ended = match shell.verified_domains(&tokens) {
-                Err(why) => {
-                    shell.stop_with(format!("{organization}: {why}"));
-                    break;
-                }
-                Ok(domains) if requests.iter().all(|r| decide::covers(&domains, &r.user)) => {
-                    shell.send(&requests, &tokens)?
-                }
-                Ok(_) => {
-                    let wrong = Ended {
-                        outcome: Outcome::WrongTenant,
-                        status: None,
-                        code: String::new(),
-                        message: String::new(),
-                    };
-                    shell.journal(requests.iter().map(|r| (*r, &wrong)))?;
-                    bar.inc(requests.len() as u64);
-                    vec![Some(wrong); requests.len()]
-                }
-            };
-            for (r, e) in requests.iter().zip(ended) {
-                if let Some(e) = e {
-                    now.insert(r.line, e);
-                }
-            }
-            if shell.is_stopped() {
+/// An earlier outcome of a request, from the journal.
+type Last<'a> = dyn Fn(&Request) -> Option<Outcome> + 'a;
+
+/// What `--dry-run` prints: the journal's counts, and what an apply would send.
+fn dry_run(selected: &[&Request], last: &Last<'_>) -> Report {
+    let mut organizations: BTreeMap<String, Counts> = BTreeMap::new();
+    for r in selected {
+        let counts = organizations.entry(r.organization.clone()).or_default();
+        counts.add(last(r));
+        *counts.to_send.get_or_insert(0) += u64::from(!last(r).is_some_and(Outcome::is_done));
+    }
+    Report {
+        organizations,
+        exit: Exit::Success,
+        dry_run: true,
+        stopped: None,
+        problems: Vec::new(),
+    }
+}
+
+/// Sends the pending requests, organization after organization, and returns
+/// their outcomes by line, and why the apply stopped if it did.
+fn send(
+    settings: &Settings,
+    pending: &[&Request],
+    journal_path: &Path,
+    progress: &Progress,
+    clock: &dyn Clock,
+) -> Result<(HashMap<u64, Ended>, Option<String>), Error> {
+    let source = settings.tokens.as_ref().ok_or_else(|| {
+        Error::Usage(format!(
+            "no token: give --token-command CMD or set {}",
+            token::ENV
+        ))
+    })?;
+    let groups = by_organization(pending);
+    // The first token before anything is written: without one, the invocation is
+    // unusable as it stands (exit 2, nothing sent or written).
+    let mut first = match groups.first() {
+        Some((organization, _)) => Some(Tokens::new(source, organization).map_err(Error::Usage)?),
+        None => None,
+    };
+    let journal = Mutex::new(Journal::open(journal_path)?);
+    let bar = progress.bar(pending.len() as u64, "applying");
+    let stop = Mutex::new(None);
+    let graph = Graph::new(settings.graph.clone());
+    let shell = Shell {
+        graph: &graph,
+        clock,
+        journal: &journal,
+        bar: &bar,
+        stopped: &stop,
+    };
+    let mut now = HashMap::new();
+    for (organization, requests) in groups {
+        let tokens = match first
+            .take()
+            .map_or_else(|| Tokens::new(source, organization), Ok)
+        {
+            Ok(tokens) => tokens,
+            Err(why) => {
+                shell.stop_with(why);
                 break;
             }
+        };
+        let ended = match shell.verified_domains(&tokens) {
+            Err(why) => {
+                shell.stop_with(format!("{organization}: {why}"));
+                break;
+            }
+            Ok(domains) if requests.iter().all(|r| decide::covers(&domains, &r.user)) => {
+                shell.send(&requests, &tokens)?
+            }
+            Ok(_) => {
+                let wrong = Ended {
+                    outcome: Outcome::WrongTenant,
+                    status: None,
+                    code: String::new(),
+                    message: String::new(),
+                };
+                shell.journal(requests.iter().map(|r| (*r, &wrong)))?;
+                bar.inc(requests.len() as u64);
+                vec![Some(wrong); requests.len()]
+            }
+        };
+        for (r, e) in requests.iter().zip(ended) {
+            if let Some(e) = e {
+                now.insert(r.line, e);
+            }
         }
-        bar.finish_and_clear();
-        stopped = stop.into_inner().unwrap_or_else(|p| p.into_inner());
+        if shell.is_stopped() {
+            break;
+        }
     }
+    bar.finish_and_clear();
+    let stopped = stop.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok((now, stopped))
+}
 
+/// The counts per organization, this apply's outcomes over the journal's.
+fn report(
+    selected: &[&Request],
+    last: &Last<'_>,
+    now: &HashMap<u64, Ended>,
+    stopped: Option<String>,
+) -> Report {
     let mut organizations: BTreeMap<String, Counts> = BTreeMap::new();
     let mut problems = Vec::new();
-    for r in &selected {
+    for r in selected {
         let ended = now.get(&r.line);
         let outcome = ended.map(|e| e.outcome).or_else(|| last(r));
         organizations
@@ -276,13 +304,13 @@ pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Res
     } else {
         Exit::Findings
     };
-    Ok(Report {
+    Report {
         organizations,
         exit,
         dry_run: false,
         stopped,
         problems,
-    })
+    }
 }
 
 /// The requests of the organizations asked for (all of them when the file holds
