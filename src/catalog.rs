@@ -89,16 +89,18 @@ impl Catalog {
                         service_plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
-                    let names = catalog
-                        .by_name
-                        .entry(key(table.get(Column::DisplayName)))
-                        .or_default();
-                    if !names.contains(&sku) {
-                        names.push(sku);
-                    }
                     sku
                 }
             };
+            // A SKU part number listed with several ids and display names
+            // (`MCOPSTN5`) is one product that resolves from any of them.
+            let names = catalog
+                .by_name
+                .entry(key(table.get(Column::DisplayName)))
+                .or_default();
+            if !names.contains(&sku) {
+                names.push(sku);
+            }
             catalog
                 .by_id
                 .entry(key(table.get(Column::Id)))

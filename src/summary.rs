@@ -10,6 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::codes::Code;
 use crate::count::ActionKind;
 use crate::expand::Entry;
+use crate::input::unknown;
 use crate::model::{OrgId, RowCounts, Target};
 use crate::rules::Status;
 use crate::run::Processed;
@@ -48,6 +49,9 @@ pub struct Summary {
     #[serde(serialize_with = "ordered")]
     pub actions: Vec<(&'static str, u64)>,
     pub unmatched_plan_rows: Vec<u64>,
+    /// License text as first spelled → users holding it, held by the most first.
+    #[serde(serialize_with = "ordered")]
+    pub unknown_licenses: Vec<(String, u64)>,
     pub elapsed_ms: u64,
 }
 
@@ -109,6 +113,12 @@ impl Summary {
                 })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
+            unknown_licenses: p
+                .tenant
+                .unknown_licenses
+                .iter()
+                .map(|u| (u.text.clone(), u.users))
+                .collect(),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
     }
@@ -167,6 +177,23 @@ pub fn findings(p: &Processed, summary: &Summary) -> String {
             let _ = write!(s, ", and {more} more");
         }
         let _ = writeln!(s, ")");
+    }
+    let unknown = &p.tenant.unknown_licenses;
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            s,
+            "unknown licenses (not in the catalog nor in subscriptions.csv): {}",
+            unknown.len()
+        );
+        for u in unknown {
+            let _ = writeln!(
+                s,
+                "  `{}`: {}, first {}",
+                u.text,
+                unknown::users(u.users),
+                u.first_user
+            );
+        }
     }
     for action in &p.actions {
         if action.kind == ActionKind::Keep {

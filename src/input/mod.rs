@@ -9,6 +9,7 @@ pub(crate) mod domains;
 pub(crate) mod plan;
 pub(crate) mod subscriptions;
 pub(crate) mod table;
+pub(crate) mod unknown;
 pub(crate) mod users;
 
 use std::path::PathBuf;
@@ -64,7 +65,7 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, names, user_rows, warnings) = users::read(
+    let users = users::read(
         &paths.users,
         &mut lookups,
         &orgs,
@@ -77,25 +78,27 @@ pub fn read(
         products,
         orgs,
         pools,
-        users,
+        users: users.users,
         plan,
         rows: RowCounts {
-            users: user_rows,
+            users: users.rows,
             subscriptions,
             plan: plan_rows,
             domains: domain_rows,
         },
-        warnings,
+        warnings: users.warnings,
+        unknown_licenses: users.unknown,
     };
-    Ok((tenant, names))
+    Ok((tenant, users.names))
 }
 
-/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
+/// `true`/`false`/`yes`/`no`/`1`/`0`, and PowerShell's `$true`/`$false`, any
+/// case; `None` for anything else.
 pub(crate) fn yes_no(cell: &str) -> Option<bool> {
-    let is = |words: [&str; 3]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
-    if is(["true", "yes", "1"]) {
+    let is = |words: [&str; 4]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
+    if is(["true", "yes", "1", "$true"]) {
         Some(true)
-    } else if is(["false", "no", "0"]) {
+    } else if is(["false", "no", "0", "$false"]) {
         Some(false)
     } else {
         None
@@ -174,6 +177,9 @@ mod tests {
         assert_eq!(yes_no("TRUE"), Some(true));
         assert_eq!(yes_no("No"), Some(false));
         assert_eq!(yes_no("0"), Some(false));
+        assert_eq!(yes_no("$False"), Some(false));
+        assert_eq!(yes_no("$TRUE"), Some(true));
+        assert_eq!(yes_no("$yes"), None);
         assert_eq!(yes_no("maybe"), None);
     }
 }

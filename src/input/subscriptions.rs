@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::error::InputError;
 use crate::input::domains::Domains;
 use crate::input::parse_count;
-use crate::input::table::{Columns, Table, columns};
+use crate::input::table::{Table, columns};
 use crate::model::{Orgs, Pools, Products};
 use crate::resolve::Lookups;
 
@@ -30,30 +30,26 @@ pub fn read(
     pools: &mut Pools,
     products: &mut Products,
 ) -> Result<u64, InputError> {
-    let mut table = Table::open::<Column>(path)?;
-    // Without an organization column, the one organization is the one domains.csv names.
-    let sole = if table.has(Column::Organization) {
-        None
-    } else {
-        let named = domains.map(Domains::organizations).unwrap_or_default();
-        match named.as_slice() {
-            [one] => Some(orgs.intern(one)),
-            _ => {
-                return Err(InputError::At {
-                    file: table.file().to_string(),
-                    line: 1,
-                    column: 1,
-                    message: format!(
-                        "no Organization column (accepted names: {}); it may be left out only when domains.csv names exactly one organization, and {}",
-                        Column::Organization.accepted(),
-                        match (domains, named.len()) {
-                            (None, _) => "there is no domains.csv".to_string(),
-                            (Some(_), n) => format!("domains.csv names {n}"),
-                        }
-                    ),
-                });
-            }
-        }
+    // Without an organization column, the one organization is the one domains.csv
+    // names; else the column is needed.
+    let named = domains.map(Domains::organizations).unwrap_or_default();
+    let needed = match named.as_slice() {
+        [_] => Vec::new(),
+        _ => vec![(
+            Column::Organization,
+            format!(
+                "it may be left out only when domains.csv names exactly one organization, and {}",
+                match (domains, named.len()) {
+                    (None, _) => "there is no domains.csv".to_string(),
+                    (Some(_), n) => format!("domains.csv names {n}"),
+                }
+            ),
+        )],
+    };
+    let mut table = Table::open_needing::<Column>(path, &needed)?;
+    let sole = match named.as_slice() {
+        [one] if !table.has(Column::Organization) => Some(orgs.intern(one)),
+        _ => None,
     };
     while table.next_row()? {
         if table.get(Column::AppliesTo).eq_ignore_ascii_case("company") {

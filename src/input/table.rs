@@ -1,6 +1,7 @@
 //! The one place that builds CSV readers: encoding (UTF-8 with or without BOM,
-//! UTF-16 with BOM), delimiter detection, header aliases, cell trimming, size limits,
-//! and errors located by file, line and column.
+//! UTF-16 with BOM), delimiter detection (and Excel's `sep=` line), header aliases,
+//! cell trimming and non-breaking spaces, size limits, and errors located by file,
+//! line and column.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -46,13 +47,6 @@ pub trait Columns: Copy {
 
     /// The column's place in [`Columns::ALL`].
     fn index(self) -> usize;
-
-    /// The header names the column accepts, for messages ([`Accepts::quoted`]).
-    fn accepted(self) -> String {
-        Self::ALL
-            .get(self.index())
-            .map_or(String::new(), Accepts::quoted)
-    }
 }
 
 /// Declares the columns of an input file in one place: an enum, each variant
@@ -103,6 +97,9 @@ pub struct Table {
     header: Header,
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: StringRecord,
+    /// Where [`Table::unbreak_spaces`] rewrites a record, reused from row to row.
+    spare: StringRecord,
+    cell: String,
     rows: u64,
     /// Lines end with `\r\n` (as the header line does).
     crlf: bool,
@@ -136,24 +133,39 @@ pub struct Row<'a> {
 impl Table {
     /// Opens `path`, a file of columns `C`.
     pub fn open<C: Columns>(path: &Path) -> Result<Table, InputError> {
+        Table::open_needing::<C>(path, &[])
+    }
+
+    /// Opens `path`, a file of columns `C` that must also have the optional
+    /// columns of `needed` in this run, each with why (for the message that
+    /// names every missing column at once).
+    pub fn open_needing<C: Columns>(
+        path: &Path,
+        needed: &[(C, String)],
+    ) -> Result<Table, InputError> {
         let file = path.display().to_string();
         let io_err = |source| InputError::Io {
             file: file.clone(),
             source,
         };
         let handle = File::open(path).map_err(io_err)?;
-        Table::from_reader(file, Box::new(handle), C::ALL)
+        let needed: Vec<(usize, &str)> = needed
+            .iter()
+            .map(|(column, why)| (column.index(), why.as_str()))
+            .collect();
+        Table::from_reader(file, Box::new(handle), C::ALL, &needed)
     }
 
     /// Reads CSV already in memory (the built-in catalog, tests).
     pub fn from_bytes<C: Columns>(name: &str, bytes: &'static [u8]) -> Result<Table, InputError> {
-        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL)
+        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL, &[])
     }
 
     fn from_reader(
         file: String,
         mut source: Box<dyn Read + Send>,
         columns: &[Accepts],
+        needed: &[(usize, &str)],
     ) -> Result<Table, InputError> {
         let io_err = |source| InputError::Io {
             file: file.clone(),
@@ -168,14 +180,14 @@ impl Table {
             Decoded::Utf8(head, rest) => (head, rest),
             Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
         };
-        let delimiter = sniff_delimiter(&file, &head)?;
+        let dialect = sniff(&file, &head)?;
         let crlf = head
             .split(|&b| b == b'\n')
             .next()
             .is_some_and(|l| l.ends_with(b"\r"));
         let at_end = Arc::new(AtomicBool::new(false));
         let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
+            .delimiter(dialect.delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
@@ -191,17 +203,32 @@ impl Table {
             },
             reader,
             record: StringRecord::new(),
+            spare: StringRecord::new(),
+            cell: String::new(),
             rows: 0,
             crlf,
             at_end,
         };
-        table.read_header(columns)?;
+        table.read_header(columns, needed, dialect.sep_line)?;
         Ok(table)
     }
 
-    fn read_header(&mut self, columns: &[Accepts]) -> Result<(), InputError> {
+    fn read_header(
+        &mut self,
+        columns: &[Accepts],
+        needed: &[(usize, &str)],
+        sep_line: bool,
+    ) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
+        }
+        // Excel's `sep=X` line has set the delimiter; the header comes after it.
+        if sep_line && !self.read_record()? {
+            return Err(self.at(
+                2,
+                1,
+                "the file has no header line after its `sep=` line".into(),
+            ));
         }
         // Windows PowerShell's Export-Csv without -NoTypeInformation writes a
         // `#TYPE ...` line before the header; Import-Csv skips it, and so do we.
@@ -213,6 +240,7 @@ impl Table {
             ));
         }
         self.check_limits(self.record.len())?;
+        self.unbreak_spaces();
         let line = self.line();
         self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
         let normalized: Vec<String> = self
@@ -221,7 +249,12 @@ impl Table {
             .iter()
             .map(|h| normalize_header(h))
             .collect();
-        for column in columns {
+        let mut missing = Vec::new();
+        for (index, column) in columns.iter().enumerate() {
+            let why = needed
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, why)| *why);
             let mut found = Vec::new();
             for name in column.names {
                 let wanted = normalize_header(name);
@@ -233,29 +266,74 @@ impl Table {
                         .map(|(i, _)| i),
                 );
             }
-            if column.required && found.is_empty() {
-                let seen = self
-                    .header
-                    .names
-                    .iter()
-                    .filter(|h| !h.is_empty())
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let accepted = column.quoted();
-                return Err(self.at(
-                    line,
-                    1,
-                    format!(
-                        "missing required column {} (accepted names: {accepted}); columns found: {}",
-                        column.names.first().copied().unwrap_or("?"),
-                        if seen.is_empty() { "none".into() } else { seen }
-                    ),
-                ));
+            if (column.required || why.is_some()) && found.is_empty() {
+                missing.push((column, why));
             }
             self.header.positions.push(found);
         }
-        Ok(())
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(self.at(line, 1, self.missing_message(&missing)))
+    }
+
+    /// Every missing required column with the names it accepts, and the columns
+    /// the header does hold: one message, so that one edit fixes the file.
+    fn missing_message(&self, missing: &[(&Accepts, Option<&str>)]) -> String {
+        let described: Vec<String> = missing
+            .iter()
+            .map(|(column, why)| {
+                format!(
+                    "`{}` (accepted names: {}{})",
+                    column.names.first().copied().unwrap_or("?"),
+                    column.quoted(),
+                    why.map(|why| format!("; {why}")).unwrap_or_default()
+                )
+            })
+            .collect();
+        let seen = self
+            .header
+            .names
+            .iter()
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "missing required column{} {}; columns found: {}",
+            if missing.len() > 1 { "s:" } else { "" },
+            described.join(", "),
+            if seen.is_empty() { "none".into() } else { seen }
+        )
+    }
+
+    /// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
+    /// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
+    fn unbreak_spaces(&mut self) {
+        const NBSP: char = '\u{a0}';
+        let text = self.record.as_slice();
+        // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most
+        // rows, and only then is the text searched. The rewrite reuses buffers.
+        if !text.as_bytes().contains(&0xA0) || !text.contains(NBSP) {
+            return;
+        }
+        self.spare.clear();
+        for cell in self.record.iter() {
+            if cell.contains(NBSP) {
+                self.cell.clear();
+                for (i, piece) in cell.split(NBSP).enumerate() {
+                    if i > 0 {
+                        self.cell.push(' ');
+                    }
+                    self.cell.push_str(piece);
+                }
+                self.spare.push_field(&self.cell);
+            } else {
+                self.spare.push_field(cell);
+            }
+        }
+        self.spare.set_position(self.record.position().cloned());
+        std::mem::swap(&mut self.record, &mut self.spare);
     }
 
     fn read_record(&mut self) -> Result<bool, InputError> {
@@ -363,6 +441,7 @@ impl Table {
                     format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
                 ));
             }
+            self.unbreak_spaces();
             self.rows += 1;
             return Ok(true);
         }
@@ -515,14 +594,19 @@ impl<'a> Row<'a> {
             .map_or(1, |i| i + 1)
     }
 
+    /// The header name of logical column `column` as the file spells it: the one
+    /// its value comes from, else its first accepted name present.
+    pub fn column_name(&self, column: impl Columns) -> &'a str {
+        self.header
+            .names
+            .get(self.column_number(column) - 1)
+            .filter(|_| self.header.has(column))
+            .map_or("?", String::as_str)
+    }
+
     /// An error about a required column whose cell is empty.
     pub fn empty_error(&self, column: impl Columns) -> InputError {
-        let name = self
-            .header
-            .positions(column.index())
-            .first()
-            .and_then(|&i| self.header.names.get(i))
-            .map_or("?", String::as_str);
+        let name = self.column_name(column);
         self.error(column, format!("the required column `{name}` is empty"))
     }
 }
@@ -562,24 +646,64 @@ fn decode_bom(
     }
 }
 
-/// `,` or `;`, whichever the header line holds more of (`,` on a tie).
-fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
-    let mut lines = head.split(|&b| b == b'\n');
+/// How a file separates its fields.
+struct Dialect {
+    delimiter: u8,
+    /// The file starts with Excel's `sep=X` line, which named the delimiter.
+    sep_line: bool,
+}
+
+/// The delimiters SPEC accepts, in the order that breaks a tie.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The delimiter that a first line `sep=X` names; else the one the header line
+/// holds most of (on a tie, the first of [`DELIMITERS`]).
+fn sniff(file: &str, head: &[u8]) -> Result<Dialect, InputError> {
+    let at = |line, message: String| InputError::At {
+        file: file.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let mut line = lines.next().unwrap_or(&[]);
+    if let Some((prefix, rest)) = line.split_at_checked(4)
+        && prefix.eq_ignore_ascii_case(b"sep=")
+    {
+        return match *rest {
+            [d] if DELIMITERS.contains(&d) => Ok(Dialect {
+                delimiter: d,
+                sep_line: true,
+            }),
+            _ => Err(at(
+                1,
+                format!(
+                    "the first line `{}` names a delimiter replan does not read: save the file with `,`, `;` or tab between fields",
+                    String::from_utf8_lossy(line)
+                ),
+            )),
+        };
+    }
     if is_type_line(line) {
         line = lines.next().unwrap_or(&[]);
     }
     if line.contains(&0) {
-        return Err(InputError::At {
-            file: file.to_string(),
-            line: 1,
-            column: 1,
-            message: "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into(),
-        });
+        return Err(at(1, "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into()));
     }
-    let commas = line.iter().filter(|&&b| b == b',').count();
-    let semicolons = line.iter().filter(|&&b| b == b';').count();
-    Ok(if semicolons > commas { b';' } else { b',' })
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    // `max_by_key` keeps the last of equals: go through the tie order backwards.
+    let delimiter = DELIMITERS
+        .iter()
+        .rev()
+        .copied()
+        .max_by_key(|&d| count(d))
+        .unwrap_or(b',');
+    Ok(Dialect {
+        delimiter,
+        sep_line: false,
+    })
 }
 
 /// The `#TYPE Selected.Microsoft.Graph...` line of Windows PowerShell's Export-Csv.
@@ -642,6 +766,66 @@ mod tests {
         let mut t = table("UPN\n\u{a0}a@b.c\u{a0}\n".as_bytes()).unwrap();
         assert!(t.next_row().unwrap());
         assert_eq!(t.get(Upn), "a@b.c");
+    }
+
+    #[test]
+    fn non_breaking_spaces_inside_cells_are_spaces() {
+        let mut t = table("UPN,Usage\u{a0}location\nA\u{a0}b@c.d\u{a0},FR\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("A b@c.d", "FR"));
+        // Other characters whose UTF-8 ends with 0xA0 are left alone.
+        let mut t = table("UPN\nà\u{2020}@c.d\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(Upn), "à\u{2020}@c.d");
+    }
+
+    #[test]
+    fn delimiter_is_the_most_frequent_in_the_header_in_tie_order() {
+        let delimiter = |head: &[u8]| sniff("t.csv", head).unwrap().delimiter;
+        assert_eq!(delimiter(b"a;b,c;d\nx,y,z,w,v\n"), b';');
+        assert_eq!(delimiter(b"a\tb\tc,d\n"), b'\t');
+        assert_eq!(delimiter(b"a,b;c\td\n"), b',');
+        assert_eq!(delimiter(b"a;b\tc\n"), b';');
+        assert_eq!(delimiter(b"UPN\n"), b',');
+        assert_eq!(delimiter(b"#TYPE x.y\r\na;b\r\n"), b';');
+    }
+
+    #[test]
+    fn excel_sep_line_wins_and_is_skipped_but_counted() {
+        let dialect = sniff("t.csv", b"SEP=\t\r\na,b\tc,d\r\n").unwrap();
+        assert!(dialect.sep_line && dialect.delimiter == b'\t');
+        let mut t = table(b"sep=;\r\nUPN;Usage location,x\r\na@b.c;FR,y\r\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(
+            (t.get(Upn), t.get(UsageLocation), t.line()),
+            ("a@b.c", "", 3)
+        );
+        let err = table(b"sep=\n").err().unwrap().to_string();
+        assert!(
+            err.starts_with("t.csv:1:1:") && err.contains("`sep=`"),
+            "{err}"
+        );
+        let err = table(b"sep=;\n").err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:1:"), "{err}");
+    }
+
+    #[test]
+    fn every_missing_column_is_named_in_one_message() {
+        columns! {
+            #[allow(dead_code, reason = "only its accepted names are read")]
+            enum Both {
+                Upn: required ["User principal name", "UPN"],
+                Licenses: required ["Licenses", "License"],
+            }
+        }
+        let err = Table::from_bytes::<Both>("t.csv", b"Name,Mail\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "t.csv:1:1: missing required columns: `User principal name` (accepted names: `User principal name`, `UPN`), `Licenses` (accepted names: `Licenses`, `License`); columns found: `Name`, `Mail`"
+        );
     }
 
     #[test]

@@ -9,9 +9,11 @@ use csv::StringRecord;
 use indicatif::ProgressBar;
 
 use crate::input::table::{Header, Row, Table, clean, columns};
+use crate::input::unknown::{self, Unknowns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
-    Duplicate, Held, Names, OrgId, Orgs, Pools, Products, ServicePlanRef, User, Users,
+    Duplicate, Held, Names, OrgId, Orgs, Pools, ProductId, Products, ServicePlanRef,
+    UnknownLicense, User, Users,
 };
 use crate::resolve::Lookups;
 
@@ -19,7 +21,14 @@ columns! {
     /// users.csv's columns.
     enum Column {
         Upn: required ["User principal name", "UserPrincipalName", "UPN"],
-        Licenses: optional ["Licenses", "AssignedLicenses"],
+        // Required: without it every user would look unlicensed.
+        Licenses: required [
+            "Licenses",
+            "AssignedLicenses",
+            "License",
+            "Assigned licenses",
+            "LicenseAssignment",
+        ],
         UsageLocation: optional ["Usage location", "UsageLocation"],
         Blocked: optional ["Block credential", "BlockCredential"],
         Enabled: optional ["AccountEnabled"],
@@ -28,7 +37,19 @@ columns! {
     }
 }
 
-/// Reads every user; returns them and the rows read.
+/// What users.csv holds.
+pub struct Read {
+    pub users: Users,
+    pub names: Names,
+    /// Data rows read.
+    pub rows: u64,
+    /// Input that is usable but suspicious, for stderr.
+    pub warnings: Vec<String>,
+    /// Licenses that resolve to no product, held by the most users first.
+    pub unknown: Vec<UnknownLicense>,
+}
+
+/// Reads every user.
 pub fn read(
     path: &Path,
     lookups: &mut Lookups,
@@ -36,7 +57,7 @@ pub fn read(
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
-) -> Result<(Users, Names, u64, Vec<String>), InputError> {
+) -> Result<Read, InputError> {
     let mut table = Table::open::<Column>(path)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -49,6 +70,8 @@ pub fn read(
         licenses: Vec::new(),
         disabled: Vec::new(),
         type_names: None,
+        joined: None,
+        unknown: Unknowns::default(),
         lines: Lines::default(),
     };
     if rayon::current_num_threads() < 2 {
@@ -157,6 +180,10 @@ struct Builder<'a, 'c> {
     disabled: Vec<ServicePlanRef>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
+    /// Licenses cells joined with `;` or `,` and read as several: the first, and
+    /// how many.
+    joined: Option<(String, u64)>,
+    unknown: Unknowns,
     /// The line of each user, to name the second of two users of one name.
     lines: Lines,
 }
@@ -178,23 +205,18 @@ impl Builder<'_, '_> {
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
-            for text in split_products(cell) {
-                self.hold(text, org, false);
-            }
+            self.hold_cell(&row, Column::Licenses, org, false);
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        for text in split_products(row.get(Column::GroupLicenses)) {
-            self.hold(text, org, true);
-        }
+        self.hold_cell(&row, Column::GroupLicenses, org, true);
+        self.unknown
+            .add(&self.licenses, upn, self.products, self.pools);
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
-        let blocked =
-            match (row.get(Column::Blocked), row.get(Column::Enabled)) {
-                ("", "") => false,
-                ("", enabled) => !yes_no(enabled)
-                    .ok_or_else(|| row.error(Column::Enabled, bool_message(enabled)))?,
-                (blocked, _) => yes_no(blocked)
-                    .ok_or_else(|| row.error(Column::Blocked, bool_message(blocked)))?,
-            };
+        let blocked = match (row.get(Column::Blocked), row.get(Column::Enabled)) {
+            ("", "") => false,
+            ("", enabled) => !yes_no(enabled).ok_or_else(|| bool_error(&row, Column::Enabled))?,
+            (blocked, _) => yes_no(blocked).ok_or_else(|| bool_error(&row, Column::Blocked))?,
+        };
         self.disabled.clear();
         for text in row
             .get(Column::DisabledPlans)
@@ -220,26 +242,38 @@ impl Builder<'_, '_> {
     }
 
     /// The users, once no principal name is listed twice.
-    fn finish(
-        self,
-        header: &Header,
-        rows: u64,
-    ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
-        let warnings = self.type_names.iter().map(|(first, n)| {
+    fn finish(self, header: &Header, rows: u64) -> Result<Read, InputError> {
+        let file = header.file();
+        let unknown = self.unknown.finish(self.products, self.lookups.catalog());
+        let type_names = self.type_names.iter().map(|(first, n)| {
             format!(
-                "{}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)",
-                header.file()
+                "{file}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)"
             )
         });
-        let warnings = warnings.collect();
+        let joined = self.joined.iter().map(|(first, n)| {
+            format!(
+                "{file}:{first} lists products joined with `;` or `,` instead of `+`: each part is read as a license ({} read that way)",
+                if *n == 1 { "1 cell".to_string() } else { format!("{n} cells") }
+            )
+        });
+        let warnings = type_names
+            .chain(joined)
+            .chain(unknown::warning(file, &unknown))
+            .collect();
         match self.users.seal() {
-            (users, Ok(names)) => Ok((users, names, rows, warnings)),
+            (users, Ok(names)) => Ok(Read {
+                users,
+                names,
+                rows,
+                warnings,
+                unknown,
+            }),
             (users, Err(Duplicate { earlier, later })) => {
                 Err(header.error_at(
                     self.lines.of(later),
                     Column::Upn,
                     format!(
-                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
+                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case): users.csv has one row per user, their licenses joined with `+` in one cell",
                         users.upn(later),
                         self.lines.of(earlier)
                     ),
@@ -248,16 +282,42 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Adds a license to the row's user; one listed twice counts once.
-    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
-        let product = self.lookups.license(self.pools, self.products, text, org);
-        match self.licenses.iter_mut().find(|h| h.product() == product) {
-            Some(held) => *held = Held::new(product, held.via_group() || via_group),
-            None => self.licenses.push(Held::new(product, via_group)),
+    /// Adds the licenses of one cell (`column`) to the row's user, and counts
+    /// it when it was a list joined with `;` or `,`.
+    fn hold_cell(&mut self, row: &Row<'_>, column: Column, org: Option<OrgId>, via_group: bool) {
+        let cell = row.get(column);
+        let mut joined = false;
+        for text in split_products(cell) {
+            let licenses = &mut self.licenses;
+            joined |= self
+                .lookups
+                .licenses(self.pools, self.products, text, org, |product| {
+                    hold(licenses, product, via_group)
+                });
+        }
+        if joined {
+            let first = || format!("{}:{}: `{cell}`", row.line(), row.column_number(column));
+            self.joined.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
     }
 }
 
-fn bool_message(cell: &str) -> String {
-    format!("`{cell}` is not a yes/no value (true, false, yes, no, 1, 0 or empty)")
+/// Adds a license to a user's; one listed twice counts once.
+fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool) {
+    match licenses.iter_mut().find(|h| h.product() == product) {
+        Some(held) => *held = Held::new(product, held.via_group() || via_group),
+        None => licenses.push(Held::new(product, via_group)),
+    }
+}
+
+/// A cell of a yes/no column that is neither, named with its column.
+fn bool_error(row: &Row<'_>, column: Column) -> InputError {
+    row.error(
+        column,
+        format!(
+            "`{}` in column `{}` is not a yes/no value (true, false, yes, no, 1, 0, $true, $false or empty)",
+            row.get(column),
+            row.column_name(column)
+        ),
+    )
 }

@@ -13,7 +13,7 @@ mod users;
 pub use organizations::{OrgId, Orgs};
 pub use plan::{Mode, PlanRow, Target};
 pub use pools::{Pool, Pools};
-pub use products::{ProductId, Products, ServicePlanRef};
+pub use products::{ProductId, Products, ServicePlanRef, UnknownLicense};
 pub use users::{Duplicate, Held, Names, User, Users};
 
 /// How many data rows each input file had (summary.json's `inputs`).
@@ -38,4 +38,7 @@ pub struct Tenant {
     /// Input that is usable but almost surely not what was meant, located like an
     /// error; printed on stderr.
     pub(crate) warnings: Vec<String>,
+    /// Licenses of users.csv that resolve to no product, held by the most users
+    /// first.
+    pub(crate) unknown_licenses: Vec<UnknownLicense>,
 }
