@@ -19,8 +19,6 @@ mod exports;
 mod formats;
 #[path = "integration/generate.rs"]
 mod generate;
-#[path = "integration/graph.rs"]
-mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/licenses.rs"]
@@ -39,5 +37,7 @@ mod reassign;
 mod rules;
 #[path = "integration/samples.rs"]
 mod samples;
+#[path = "integration/stand_in.rs"]
+mod stand_in;
 #[path = "integration/trust.rs"]
 mod trust;

@@ -1,5 +1,5 @@
 //! `replan apply`, end to end: the binary against the Graph stand-in
-//! ([`crate::graph`]), each test asserting the journal `OUT/applied.csv` and the
+//! ([`crate::stand_in`]), each test asserting the journal `OUT/applied.csv` and the
 //! stand-in's final state.
 
 use std::fs;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::graph::{Faults, StandIn, sku};
+use crate::stand_in::{Faults, StandIn, sku};
 use crate::util::{Case, Outcome, REPLAN, Table, files_in};
 
 /// The token the stand-in accepts; it must never show anywhere.
