@@ -892,13 +892,13 @@ fn the_token_appears_nowhere_even_when_graph_refuses_it() {
 fn after_a_clean_apply_a_fresh_export_shows_every_applied_user_unchanged() {
     // The loop closes: run, apply, export, run again through a plan naming each
     // applied user with the From and To of their result row.
-    let users = "User principal name,Usage location,Licenses,Group licenses\n\
-                 adele@contoso.com,US,O365_BUSINESS_PREMIUM+VISIOCLIENT,\n\
-                 alex@contoso.com,US,O365_BUSINESS_PREMIUM,\n\
-                 diego@contoso.com,US,O365_BUSINESS_PREMIUM,\n\
-                 grady@contoso.com,US,O365_BUSINESS_ESSENTIALS+VISIOCLIENT,\n\
-                 isaiah@contoso.com,US,SPE_E3,\n\
-                 lee@contoso.com,,O365_BUSINESS_PREMIUM,\n";
+    let users = "User principal name,Object Id,Usage location,Licenses,Group licenses\n\
+                 adele@contoso.com,87d349ed-44d7-43e1-9a83-5f2406dee5bd,US,O365_BUSINESS_PREMIUM+VISIOCLIENT,\n\
+                 alex@contoso.com,,US,O365_BUSINESS_PREMIUM,\n\
+                 diego@contoso.com,,US,O365_BUSINESS_PREMIUM,\n\
+                 grady@contoso.com,,US,O365_BUSINESS_ESSENTIALS+VISIOCLIENT,\n\
+                 isaiah@contoso.com,,US,SPE_E3,\n\
+                 lee@contoso.com,,,O365_BUSINESS_PREMIUM,\n";
     let subscriptions = "Organization,Product,Status,Total,Assigned\n\
                          contoso.com,O365_BUSINESS_PREMIUM,Active,5,4\n\
                          contoso.com,O365_BUSINESS_ESSENTIALS,Active,1,1\n\
