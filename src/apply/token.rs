@@ -131,8 +131,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn the_command_runs_in_the_shell_with_the_organization_set() {
-        let source =
-            Source::Command("printf '  tok-%s\\n' \"$REPLAN_ORGANIZATION\" | tr ' ' ' '".into());
+        let source = Source::Command("printf '  tok-%s\\n' \"$REPLAN_ORGANIZATION\"".into());
         assert_eq!(
             source.token("Contoso").unwrap(),
             Token("tok-Contoso".into())
