@@ -1046,3 +1046,22 @@ fn users_are_found_by_their_keys_as_run_writes_them() {
         assert_eq!(setup.graph.licenses(upn), [PREM], "{upn}");
     }
 }
+
+#[test]
+fn a_token_without_organization_read_all_stops_before_any_user() {
+    let setup = Setup::moving(2);
+    setup.graph.faults(Faults {
+        forbid_organization: true,
+        ..Faults::default()
+    });
+    let out = setup.apply(&[]);
+    out.assert_exit(1);
+    assert!(
+        out.stderr.contains("Graph answered 403 Authorization_RequestDenied: Insufficient privileges to complete the operation. (the token needs Organization.Read.All)"),
+        "{}",
+        out.describe()
+    );
+    assert!(out.stdout.contains("2 not sent"), "{}", out.describe());
+    assert_eq!(setup.http_requests().len(), 1, "only the tenant was asked");
+    assert_eq!(setup.journal().len(), 0);
+}

@@ -84,6 +84,8 @@ pub struct Faults {
     pub expire: Option<(String, usize)>,
     /// Every batch answered after this delay.
     pub delay: Duration,
+    /// `GET /organization` refused: the token lacks Organization.Read.All.
+    pub forbid_organization: bool,
 }
 
 #[derive(Debug, Default)]
@@ -380,6 +382,14 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
         *left -= 1;
     }
     match (method.as_str(), url.as_str()) {
+        ("GET", u) if u.starts_with("/v1.0/organization") && s.faults.forbid_organization => {
+            drop(s);
+            let body = error(
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            );
+            reply(request, 403, &body, None)
+        }
         ("GET", u) if u.starts_with("/v1.0/organization") => {
             let domains: Vec<Value> = s
                 .domains
