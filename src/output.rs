@@ -12,9 +12,10 @@ use rayon::prelude::*;
 
 use crate::codes::Code;
 use crate::error::Error;
+use crate::expand::Entry;
 use crate::lock::OutLock;
 use crate::message::message;
-use crate::model::{Target, Users};
+use crate::model::Target;
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
 use crate::rules::Status;
@@ -237,13 +238,10 @@ fn write_result<W: Write + Send>(
                 let chunk = from..(from + CHUNK).min(end);
                 buffers.bytes.clear();
                 let mut out = csv_writer(std::mem::take(&mut buffers.bytes));
-                let entries = &p.expansion.entries[chunk.clone()];
-                for (n, part) in entries.chunks(Users::WARM).enumerate() {
-                    p.tenant.users.warm(part.iter().filter_map(|e| e.user()));
-                    let start = chunk.start + n * Users::WARM;
-                    for i in start..start + part.len() {
-                        result_row(&mut out, p, i, &mut buffers.text, &mut buffers.scratch)?;
-                    }
+                let entries = &p.expansion.entries;
+                for i in chunk.clone() {
+                    p.tenant.users.warm_ahead(entries, i, Entry::user);
+                    result_row(&mut out, p, i, &mut buffers.text, &mut buffers.scratch)?;
                 }
                 bar.inc(chunk.len() as u64);
                 buffers.bytes = out.into_inner().map_err(|e| e.into_error())?;
