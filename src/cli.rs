@@ -208,7 +208,10 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
             let processed = run::pool(&settings)?
                 .install(|| run::process(&settings, &Progress::new(args.quiet)))?;
             warn(&processed, &settings);
-            let summary = Summary::of(&processed);
+            let mut summary = Summary::of(&processed);
+            for note in output::requests_only(&processed, &mut summary) {
+                eprintln!("replan: warning: {note}");
+            }
             print(&summary, args.json, || {
                 summary::findings(&processed, &summary)
             });
@@ -221,8 +224,11 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
 fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<Exit, Error> {
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
-    let summary = Summary::of(&processed);
-    output::write_all(&args.out, &processed, &summary, progress)?;
+    let mut summary = Summary::of(&processed);
+    let notes = output::write_all(&args.out, &processed, &mut summary, progress)?;
+    for note in notes {
+        eprintln!("replan: warning: {note}");
+    }
     print(&summary, args.inputs.json, || {
         format!("{}outputs in {}\n", summary.text(), args.out.display())
     });

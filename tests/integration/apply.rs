@@ -915,32 +915,8 @@ fn after_a_clean_apply_a_fresh_export_shows_every_applied_user_unchanged() {
     let run = case.run(&[]);
     run.assert_exit(1); // lee has no usage location
     let result = run.result();
-    let path = case.out().join("graph-requests.jsonl");
-    if !path.exists() {
-        // Until `run` writes graph-requests.jsonl, the requests it would write.
-        let (user, status, before, after) = (
-            result.col("user"),
-            result.col("status"),
-            result.col("licenses_before"),
-            result.col("licenses_after"),
-        );
-        let mut text = String::new();
-        for (i, row) in result.rows.iter().enumerate() {
-            if row[status] == "reassigned" {
-                let parts = |cell: &str| {
-                    cell.split('+')
-                        .filter(|p| !p.is_empty())
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                };
-                let (b, a) = (parts(&row[before]), parts(&row[after]));
-                let b: Vec<&str> = b.iter().map(String::as_str).collect();
-                let a: Vec<&str> = a.iter().map(String::as_str).collect();
-                text += &(request(i as u64 + 2, "contoso.com", &row[user], &b, &a) + "\n");
-            }
-        }
-        fs::write(&path, text).unwrap();
-    }
+    let requests = fs::read_to_string(case.out().join("graph-requests.jsonl")).unwrap();
+    assert_eq!(requests.lines().count(), 4, "{requests}");
     let graph = StandIn::start(users, subscriptions, &["contoso.com"], &[TOKEN]);
     let setup = Setup { case, graph };
     setup.apply(&[]).assert_exit(0);
@@ -971,9 +947,67 @@ fn after_a_clean_apply_a_fresh_export_shows_every_applied_user_unchanged() {
     let again = export.run(&[]);
     again.assert_exit(0);
     assert_eq!(again.result().column("status"), ["unchanged"; 4]);
-    if let Ok(text) = fs::read_to_string(export.out().join("graph-requests.jsonl")) {
-        assert_eq!(text, "", "nothing left to apply");
+    let left = fs::read_to_string(export.out().join("graph-requests.jsonl")).unwrap();
+    assert_eq!(left, "", "nothing left to apply");
+}
+
+#[test]
+fn the_contoso_sample_applied_then_exported_shows_every_applied_user_unchanged() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/contoso");
+    let text = |name: &str| fs::read_to_string(Path::new(sample).join(name)).unwrap();
+    let case = Case::new()
+        .bytes("users.csv", text("users.csv"))
+        .bytes("subscriptions.csv", text("subscriptions.csv"))
+        .bytes("plan.csv", text("plan.csv"));
+    let run = case.run(&[]);
+    run.assert_exit(1); // the sample has users who fail on purpose
+    let result = run.result();
+    let reassigned = result
+        .column("status")
+        .iter()
+        .filter(|s| **s == "reassigned")
+        .count();
+    assert!(reassigned >= 5, "{}", result.text);
+    let graph = StandIn::start(
+        &text("users.csv"),
+        &text("subscriptions.csv"),
+        &["contoso.com"],
+        &[TOKEN],
+    );
+    let setup = Setup { case, graph };
+    setup.apply(&[]).assert_exit(0);
+    let applied = lines_with(&setup.journal(), "applied");
+    assert_eq!(applied.len(), reassigned, "every reassigned user applied");
+    let (user, from, to, after) = (
+        result.col("user"),
+        result.col("from"),
+        result.col("to"),
+        result.col("licenses_after"),
+    );
+    let mut plan = String::from("User,From,To\n");
+    for line in &applied {
+        let row = &result.rows[*line as usize - 2];
+        // The stand-in holds what result.csv said the user would hold.
+        let mut held = setup.graph.licenses(&row[user]);
+        let mut wanted: Vec<String> = row[after].split('+').map(str::to_string).collect();
+        held.sort();
+        wanted.sort();
+        assert_eq!(held, wanted, "{}", row[user]);
+        plan += &format!("{},{},{}\n", row[user], row[from], row[to]);
     }
+    let export = Case::new()
+        .bytes("users.csv", setup.graph.users_csv())
+        .bytes(
+            "subscriptions.csv",
+            setup.graph.subscriptions_csv("contoso.com"),
+        )
+        .bytes("plan.csv", plan);
+    let again = export.run(&[]);
+    again.assert_exit(0);
+    assert_eq!(
+        again.result().column("status"),
+        vec!["unchanged"; reassigned]
+    );
 }
 
 #[test]

@@ -19,33 +19,71 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tiny_http::{Header, Response, Server};
 
-/// The catalog's SKU id of each SKU part number (the first one listed).
-pub fn sku_ids() -> BTreeMap<String, String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ms-licensing-catalog.csv");
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}') == name)
-            .unwrap()
-    };
-    let (part, guid) = (col("String_Id"), col("GUID"));
-    let mut ids = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.unwrap();
-        ids.entry(record[part].to_string())
-            .or_insert_with(|| record[guid].to_ascii_lowercase());
+/// Microsoft's product table, as much as the stand-in needs: each SKU part
+/// number's id (the first listed), and the part numbers of each display name.
+#[derive(Default)]
+pub struct Products {
+    ids: BTreeMap<String, String>,
+    displays: BTreeMap<String, Vec<String>>,
+}
+
+impl Products {
+    pub fn load() -> Products {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ms-licensing-catalog.csv");
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+                .unwrap()
+        };
+        let (display, part, guid) = (col("Product_Display_Name"), col("String_Id"), col("GUID"));
+        let mut products = Products::default();
+        for record in reader.records() {
+            let record = record.unwrap();
+            let part = record[part].trim().to_string();
+            products
+                .ids
+                .entry(part.clone())
+                .or_insert_with(|| record[guid].trim().to_ascii_lowercase());
+            let parts = products
+                .displays
+                .entry(record[display].trim().to_lowercase())
+                .or_default();
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        products
     }
-    ids
+
+    /// The SKU part number a name means: a part number, or a display name (one
+    /// shared by several SKUs means the one among `subscribed`).
+    pub fn part(&self, name: &str, subscribed: &[String]) -> String {
+        if let Some((part, _)) = self.ids.iter().find(|(p, _)| p.eq_ignore_ascii_case(name)) {
+            return part.clone();
+        }
+        let parts = self
+            .displays
+            .get(&name.to_lowercase())
+            .unwrap_or_else(|| panic!("stand-in: unknown product {name}"));
+        let mine: Vec<&String> = parts.iter().filter(|p| subscribed.contains(p)).collect();
+        match (parts.as_slice(), mine.as_slice()) {
+            ([one], _) => one.clone(),
+            (_, [one]) => one.to_string(),
+            _ => panic!("stand-in: {name} is one of {parts:?}"),
+        }
+    }
+
+    pub fn id(&self, part: &str) -> String {
+        self.ids[part].clone()
+    }
 }
 
 /// The SKU id of a part number.
 pub fn sku(part: &str) -> String {
-    sku_ids()
-        .get(part)
-        .unwrap_or_else(|| panic!("{part} is not in the catalog"))
-        .clone()
+    Products::load().id(part)
 }
 
 /// One user of the stand-in's tenant.
@@ -119,16 +157,19 @@ pub struct StandIn {
 }
 
 impl StandIn {
-    /// A tenant loaded from users.csv and subscriptions.csv texts (SKU part
-    /// numbers, `+`-joined licenses), with these verified domains and valid tokens.
+    /// A tenant loaded from users.csv and subscriptions.csv texts (products by SKU
+    /// part number or display name, `+`-joined licenses), with these verified
+    /// domains and valid tokens.
     pub fn start(users: &str, subscriptions: &str, domains: &[&str], tokens: &[&str]) -> StandIn {
-        let ids = sku_ids();
+        let products = Products::load();
+        let skus = load_skus(subscriptions, &products);
+        let subscribed: Vec<String> = skus.iter().map(|s| s.part.clone()).collect();
         let state = State {
             tenant_id: "4a5b6c7d-0000-0000-0000-000000000001".into(),
             display_name: "Contoso".into(),
             domains: domains.iter().map(|d| d.to_string()).collect(),
-            users: load_users(users, &ids),
-            skus: load_skus(subscriptions, &ids),
+            users: load_users(users, &products, &subscribed),
+            skus,
             tokens: tokens.iter().map(|t| t.to_string()).collect(),
             ..State::default()
         };
@@ -267,19 +308,15 @@ fn cell<'r>(headers: &[String], row: &'r [String], names: &[&str]) -> Option<&'r
         .map(|i| row[i].as_str())
 }
 
-fn parts(text: &str, ids: &BTreeMap<String, String>) -> Vec<String> {
+fn parts(text: &str, products: &Products, subscribed: &[String]) -> Vec<String> {
     text.split('+')
         .map(str::trim)
         .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case("unlicensed"))
-        .map(|p| {
-            ids.get(p)
-                .unwrap_or_else(|| panic!("stand-in: unknown SKU {p}"))
-                .clone()
-        })
+        .map(|p| products.id(&products.part(p, subscribed)))
         .collect()
 }
 
-fn load_users(text: &str, ids: &BTreeMap<String, String>) -> Vec<User> {
+fn load_users(text: &str, products: &Products, subscribed: &[String]) -> Vec<User> {
     let (headers, rows) = table(text);
     rows.iter()
         .enumerate()
@@ -293,21 +330,21 @@ fn load_users(text: &str, ids: &BTreeMap<String, String>) -> Vec<User> {
                 id,
                 upn: get(&["user principal name"]).to_string(),
                 usage_location: get(&["usage location"]).to_string(),
-                licenses: parts(get(&["licenses"]), ids),
-                group: parts(get(&["group licenses"]), ids),
+                licenses: parts(get(&["licenses"]), products, subscribed),
+                group: parts(get(&["group licenses"]), products, subscribed),
             }
         })
         .collect()
 }
 
-fn load_skus(text: &str, ids: &BTreeMap<String, String>) -> Vec<Sku> {
+fn load_skus(text: &str, products: &Products) -> Vec<Sku> {
     let (headers, rows) = table(text);
     rows.iter()
         .map(|row| {
             let get = |names: &[&str]| cell(&headers, row, names).unwrap_or_default();
-            let part = get(&["product"]).to_string();
+            let part = products.part(get(&["product"]), &[]);
             Sku {
-                id: ids[&part].clone(),
+                id: products.id(&part),
                 part,
                 prepaid: get(&["total", "total licenses"]).parse().unwrap(),
                 consumed: get(&["assigned", "assigned licenses"]).parse().unwrap(),
