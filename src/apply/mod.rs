@@ -136,7 +136,7 @@ const SHOWN: usize = 10;
 /// Runs `replan apply`.
 pub fn apply(settings: &Settings, progress: &Progress, clock: &dyn Clock) -> Result<Report, Error> {
     let out = &settings.out;
-    let requests_path = out.join(requests::FILE);
+    let requests_path = out.join(crate::output::GRAPH);
     if !requests_path.is_file() {
         return Err(Error::Usage(format!(
             "{} not found: `replan run --out {}` writes it",

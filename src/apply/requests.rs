@@ -1,5 +1,5 @@
-//! Reading `OUT/graph-requests.jsonl`, the requests `run` wrote: one JSON object a
-//! line. Anything that is not a request as SPEC.md describes it is unusable input,
+//! Reading `OUT/graph-requests.jsonl`, the requests `run` wrote
+//! ([`crate::requests`] builds them): one JSON object a line. Anything that is not a request as SPEC.md describes it is unusable input,
 //! named by file, line and column: `apply` never sends what it cannot vouch for.
 
 use std::collections::HashSet;
@@ -10,9 +10,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, InputError};
-
-/// The file's name in the output folder.
-pub const FILE: &str = "graph-requests.jsonl";
 
 /// One line of graph-requests.jsonl.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -108,7 +105,7 @@ mod tests {
 
     fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE);
+        let path = dir.path().join(crate::output::GRAPH);
         fs::write(&path, text).unwrap();
         (dir, path)
     }
