@@ -20,7 +20,7 @@ use crate::message::message;
 use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Target};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
-use crate::requests::{self, Built, Change, License, Line, Request, ServicePlans};
+use crate::requests::{self, Built, Change, License, Line, Request, ServicePlans, Tails};
 use crate::resolve;
 use crate::rules::Status;
 use crate::run::{Processed, RowEnds};
@@ -569,6 +569,7 @@ struct GraphScratch {
     disabled_after: Vec<(ServicePlanIdx, Guid)>,
     request: Request,
     url: String,
+    tails: Tails,
 }
 
 /// The catalog's service plans as a request sees them: a plan with its id.
@@ -667,7 +668,8 @@ fn request_line(
         Built::Request => {
             requests::url(tenant.users.object_id(u), upn, &mut g.url);
             let organization = tenant.orgs.name(org);
-            Line::new(line, organization, upn, &g.url, &g.request).write(out)?;
+            let tail = g.tails.get(&g.request)?;
+            Line::new(line, organization, upn, &g.url, tail).write(out)?;
             tally.count(org);
         }
         Built::Nothing => {}
