@@ -29,12 +29,16 @@ pub mod progress;
 pub mod run;
 pub mod summary;
 
+pub(crate) mod apply;
 pub(crate) mod codes;
 pub(crate) mod count;
 pub(crate) mod generate;
+pub(crate) mod guid;
+pub(crate) mod lock;
 pub(crate) mod message;
 pub(crate) mod model;
 pub(crate) mod reassign;
+pub(crate) mod requests;
 pub(crate) mod resolve;
 pub(crate) mod rules;
 pub(crate) mod services;

@@ -33,6 +33,15 @@ impl StatusCounts {
     }
 }
 
+/// summary.json's `graph`: the lines of graph-requests.jsonl, per organization,
+/// and the result.csv lines of reassigned users left without one.
+#[derive(Debug, Default, Serialize)]
+pub struct Graph {
+    pub requests: u64,
+    pub organizations: BTreeMap<String, u64>,
+    pub skipped: Vec<u64>,
+}
+
 /// summary.json, and what `--json` prints.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -52,6 +61,8 @@ pub struct Summary {
     /// License text as first spelled → users holding it, held by the most first.
     #[serde(serialize_with = "ordered")]
     pub unknown_licenses: Vec<(String, u64)>,
+    /// What graph-requests.jsonl holds; filled in as it is written.
+    pub graph: Graph,
     pub elapsed_ms: u64,
 }
 
@@ -119,6 +130,7 @@ impl Summary {
                 .iter()
                 .map(|u| (u.text.clone(), u.users))
                 .collect(),
+            graph: Graph::default(),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
     }
@@ -140,6 +152,14 @@ impl Summary {
             .collect();
         if !actions.is_empty() {
             let _ = writeln!(s, "subscriptions: {}", actions.join(", "));
+        }
+        let graph = &self.graph;
+        if graph.requests > 0 || !graph.skipped.is_empty() {
+            let _ = write!(s, "Graph requests: {}", graph.requests);
+            if !graph.skipped.is_empty() {
+                let _ = write!(s, "; reassigned users without one: {}", graph.skipped.len());
+            }
+            s.push('\n');
         }
         s
     }

@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/apply.rs"]
+mod apply;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
 #[path = "integration/bad_input_catalogue.rs"]
@@ -17,6 +19,8 @@ mod exports;
 mod formats;
 #[path = "integration/generate.rs"]
 mod generate;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/licenses.rs"]
@@ -35,5 +39,7 @@ mod reassign;
 mod rules;
 #[path = "integration/samples.rs"]
 mod samples;
+#[path = "integration/stand_in.rs"]
+mod stand_in;
 #[path = "integration/trust.rs"]
 mod trust;

@@ -201,13 +201,14 @@ fn run_and_check(settings: &Settings) {
         let Ok(processed) = run::process(settings, &progress) else {
             return;
         };
-        let summary = Summary::of(&processed);
+        let mut summary = Summary::of(&processed);
         let _ = summary.text();
         let _ = summary::findings(&processed, &summary);
         let _ = summary::unmatched_warnings(&processed, "plan.csv");
         let _ = processed.exit_code();
         let out = scratch().join("out");
-        output::write_all(&out, &processed, &summary, &progress).expect("the outputs are written");
+        output::write_all(&out, &processed, &mut summary, &progress)
+            .expect("the outputs are written");
         check_outputs(&out, processed.planned());
     });
 }

@@ -2,28 +2,64 @@
 
 use rayon::prelude::*;
 
+use crate::guid::Guid;
 use crate::model::{OrgId, ProductId, ServicePlanRef};
 
-/// A license a user holds: the product, and whether it comes through a group
-/// (then it cannot be removed from the user directly). 4 bytes, the flag in the
-/// top bit of the product's id: ten million users hold some 17 million licenses.
-/// (Products are fewer than 2^31: each needs a distinct text in the inputs.)
+/// A license a user holds: the product, whether it comes through a group (then
+/// it cannot be removed from the user directly), and which of the catalog's SKU
+/// ids for the product the Licenses cell named it by, if it named it by one
+/// (what the user holds, for Graph requests). 4 bytes: the flag in the top bit,
+/// the id's index in the next three, the product's id in the 28 below: ten
+/// million users hold some 17 million licenses.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Held(u32);
 
 const VIA_GROUP: u32 = 1 << 31;
+const NAMED_SHIFT: u32 = 28;
+const NAMED: u32 = 0b111 << NAMED_SHIFT;
+const PRODUCT: u32 = (1 << NAMED_SHIFT) - 1;
 
 impl Held {
+    /// Products a license can name: each needs a distinct text in the inputs,
+    /// so a file of fewer than 2^28 distinct license names fits.
+    pub const MAX_PRODUCTS: u32 = PRODUCT - 1;
+    /// How many of a product's ids [`Held::named_by`] tells apart (the catalog
+    /// lists two at most for one SKU part number).
+    pub const MAX_NAMED: u8 = 7;
+
+    /// A license of `product`, whose index is below [`Held::MAX_PRODUCTS`].
     pub fn new(product: ProductId, via_group: bool) -> Held {
-        Held((product.index() + 1) | if via_group { VIA_GROUP } else { 0 })
+        Held((product.index() + 1) & PRODUCT | if via_group { VIA_GROUP } else { 0 })
+    }
+
+    /// Whether [`Held::new`] can hold `product`.
+    pub fn fits(product: ProductId) -> bool {
+        product.index() < Self::MAX_PRODUCTS
+    }
+
+    /// The same license, named in users.csv by the catalog's `index`-th id for
+    /// its product (kept when below [`Held::MAX_NAMED`]).
+    pub fn named_by(self, index: Option<u8>) -> Held {
+        let named = match index {
+            Some(i) if i < Self::MAX_NAMED => u32::from(i) + 1,
+            _ => 0,
+        };
+        Held(self.0 & !NAMED | named << NAMED_SHIFT)
     }
 
     pub fn product(self) -> ProductId {
-        ProductId::at((self.0 & !VIA_GROUP) - 1)
+        ProductId::at((self.0 & PRODUCT) - 1)
     }
 
     pub fn via_group(self) -> bool {
         self.0 & VIA_GROUP != 0
+    }
+
+    /// Which of the catalog's ids for the product the Licenses cell named it by.
+    pub fn named(self) -> Option<u8> {
+        ((self.0 & NAMED) >> NAMED_SHIFT)
+            .checked_sub(1)
+            .map(|i| i as u8)
     }
 }
 
@@ -32,6 +68,7 @@ impl std::fmt::Debug for Held {
         f.debug_struct("Held")
             .field("product", &self.product())
             .field("via_group", &self.via_group())
+            .field("named", &self.named())
             .finish()
     }
 }
@@ -82,6 +119,10 @@ pub struct Users {
     upns: String,
     held: Vec<Held>,
     disabled: Vec<ServicePlanRef>,
+    /// Object ids by user, the nil GUID for none; empty until a user has one,
+    /// and as long as the users up to the last who has one: 16 bytes a user
+    /// only where the export gives them.
+    object_ids: Vec<Guid>,
     /// (hash of the lowercased principal name, user) in file order, until
     /// [`Users::seal`] sorts it into [`Names`].
     index: Vec<(u32, u32)>,
@@ -117,6 +158,7 @@ impl Users {
             upns: String::with_capacity(n * 32),
             held: Vec::with_capacity(n * 2),
             disabled: Vec::new(),
+            object_ids: Vec::new(),
             index: Vec::with_capacity(n),
         }
     }
@@ -130,7 +172,12 @@ impl Users {
     }
 
     /// Adds a user. Principal names are checked for duplicates by [`Users::seal`].
-    pub fn add(&mut self, upn: &str, user: User<'_>) {
+    /// The nil GUID is no object id.
+    pub fn add(&mut self, upn: &str, object_id: Option<Guid>, user: User<'_>) {
+        if let Some(id) = object_id.filter(|id| !id.is_nil()) {
+            self.object_ids.resize(self.len(), Guid::NIL);
+            self.object_ids.push(id);
+        }
         self.index.push((upn_hash(upn), self.len() as u32));
         if self.len().is_multiple_of(1 << BLOCK_SHIFT) {
             self.blocks.push(self.upns.len());
@@ -246,6 +293,14 @@ impl Users {
         std::hint::black_box(touched);
     }
 
+    /// The object id of user `i`, when users.csv gives one.
+    pub fn object_id(&self, i: u32) -> Option<Guid> {
+        self.object_ids
+            .get(i as usize)
+            .copied()
+            .filter(|id| !id.is_nil())
+    }
+
     /// The organization of user `i`, without building the whole view.
     pub fn org(&self, i: u32) -> Option<OrgId> {
         let org = self.slots[i as usize].org;
@@ -329,7 +384,7 @@ mod tests {
             .map(|i| format!("User.{i}@Contoso.com"))
             .collect();
         for name in &names {
-            users.add(name, user());
+            users.add(name, None, user());
         }
         let (users, index) = users.seal();
         let index = index.unwrap();
@@ -349,11 +404,20 @@ mod tests {
         let mut users = Users::with_capacity(0);
         let n = (1usize << BLOCK_SHIFT) * 2 + 5;
         let name = |i: usize| format!("{}{i}@contoso.com", "u".repeat(i % 37));
-        let held = |i: usize| Held::new(ProductId::at(i as u32 % 5), i.is_multiple_of(3));
+        let held = |i: usize| {
+            let named = (i % 7 == 1).then_some((i % 9) as u8);
+            Held::new(ProductId::at(i as u32 % 5), i.is_multiple_of(3)).named_by(named)
+        };
+        // Object ids for some users only, none for the first nor the last.
+        let object_id = |i: usize| {
+            (i % 5 == 2 && i + 1 < n)
+                .then(|| Guid::parse(&format!("{i:08x}-0000-4000-8000-00000000abcd")).unwrap())
+        };
         for i in 0..n {
             let licenses = vec![held(i); i % 3];
             users.add(
                 &name(i),
+                object_id(i),
                 User {
                     org: (i % 4 != 0).then_some(OrgId(i as u32)),
                     licenses: &licenses,
@@ -374,13 +438,20 @@ mod tests {
             );
             assert_eq!(user.usage_location, i.is_multiple_of(2), "user {i}");
             assert_eq!(user.blocked, i.is_multiple_of(5), "user {i}");
+            assert_eq!(users.object_id(i as u32), object_id(i), "user {i}");
+            let named = (i % 7 == 1 && i % 9 < 7).then_some((i % 9) as u8);
+            if let Some(license) = user.licenses.first() {
+                assert_eq!(license.named(), named, "user {i}");
+                assert_eq!(license.product(), ProductId::at(i as u32 % 5), "user {i}");
+                assert_eq!(license.via_group(), i.is_multiple_of(3), "user {i}");
+            }
         }
     }
 
     fn sealed(names: &[&str]) -> (Users, Result<Names, Duplicate>) {
         let mut users = Users::with_capacity(0);
         for name in names {
-            users.add(name, user());
+            users.add(name, None, user());
         }
         users.seal()
     }
