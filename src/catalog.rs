@@ -7,8 +7,9 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
+use crate::audit::{Digest, DigestSlot};
 use crate::error::InputError;
-use crate::input::table::{Column, Table};
+use crate::input::table::{Column, Source, Table};
 
 /// The built-in copy of Microsoft's table.
 const BUILTIN: &[u8] = include_bytes!("../data/ms-licensing-catalog.csv");
@@ -48,6 +49,8 @@ pub struct Catalog {
     by_name: HashMap<String, Vec<SkuIdx>>,
     plan_by_id: HashMap<String, PlanIdx>,
     plan_by_name: HashMap<String, PlanIdx>,
+    /// The table's size and SHA-256, for the audit trail.
+    digest: Digest,
 }
 
 const DISPLAY: usize = 0;
@@ -82,15 +85,17 @@ const COLUMNS: &[Column] = &[
 impl Catalog {
     /// The table embedded in the binary.
     pub fn builtin() -> Result<Catalog, InputError> {
-        Catalog::read(Table::from_bytes("built-in catalog", BUILTIN, COLUMNS)?)
+        let (source, slot) = Source::bytes("built-in catalog", BUILTIN);
+        Catalog::read(Table::open(source, COLUMNS)?, &slot)
     }
 
     /// A table in Microsoft's published CSV format (`--catalog`).
     pub fn load(path: &Path) -> Result<Catalog, InputError> {
-        Catalog::read(Table::open(path, COLUMNS)?)
+        let (source, slot) = Source::open(path)?;
+        Catalog::read(Table::open(source, COLUMNS)?, &slot)
     }
 
-    fn read(mut table: Table) -> Result<Catalog, InputError> {
+    fn read(mut table: Table, slot: &DigestSlot) -> Result<Catalog, InputError> {
         let mut catalog = Catalog {
             skus: Vec::new(),
             plans: Vec::new(),
@@ -99,6 +104,10 @@ impl Catalog {
             by_name: HashMap::default(),
             plan_by_id: HashMap::default(),
             plan_by_name: HashMap::default(),
+            digest: Digest {
+                bytes: 0,
+                sha256: [0; 32],
+            },
         };
         while table.next_row()? {
             for column in [DISPLAY, PART, ID] {
@@ -138,7 +147,16 @@ impl Catalog {
             sku.plans.sort_unstable();
             sku.plans.dedup();
         }
+        catalog.digest = slot.get().ok_or_else(|| InputError::Io {
+            file: table.file().to_string(),
+            source: std::io::Error::other("the file was not read to its end"),
+        })?;
         Ok(catalog)
+    }
+
+    /// The table's size and SHA-256, taken as it was read.
+    pub fn digest(&self) -> Digest {
+        self.digest
     }
 
     /// A plan is one service plan whatever id or name the table gives it on a row:

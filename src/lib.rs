@@ -14,20 +14,24 @@
 // index comes from input ([`input`], [`catalog`]).
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod codes;
+pub mod costs;
 pub mod count;
 pub mod error;
 pub mod generate;
 pub mod input;
 pub mod message;
 pub mod model;
+pub mod money;
 pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod reassign;
 pub mod report;
+pub mod report_html;
 pub mod rules;
 pub mod run;
 pub mod services;

@@ -684,6 +684,7 @@ pub struct RowCounts {
     pub subscriptions: u64,
     pub plan: u64,
     pub domains: Option<u64>,
+    pub prices: Option<u64>,
 }
 
 /// Everything the inputs say.
@@ -698,6 +699,10 @@ pub struct Tenant {
     /// Input that is usable but almost surely not what was meant, located like an
     /// error; printed on stderr.
     pub warnings: Vec<String>,
+    /// prices.csv's prices (none without the file).
+    pub prices: crate::input::prices::Prices,
+    /// Each input file's size and SHA-256, for the audit trail.
+    pub digests: crate::input::Digests,
 }
 
 /// A product name resolved for one user.

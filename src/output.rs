@@ -1,5 +1,5 @@
-//! The output files: result.csv, subscription-actions.csv, backup.csv and
-//! summary.json. Each is written under a temporary name in the output folder and
+//! The output files: result.csv, subscription-actions.csv, backup.csv, report.html
+//! and summary.json. Each is written under a temporary name in the output folder and
 //! renamed once all are complete; cells that a spreadsheet would run as a formula
 //! are escaped.
 
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::audit::{Digest, HashingWriter};
 use crate::codes::Code;
 use crate::error::Error;
 use crate::message::message;
@@ -17,6 +18,7 @@ use crate::model::{Target, Users};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
 use crate::report::Summary;
+use crate::report_html::{self, Figures};
 use crate::rules::Status;
 use crate::run::{Ends, Processed};
 
@@ -24,18 +26,19 @@ pub const RESULT: &str = "result.csv";
 pub const ACTIONS: &str = "subscription-actions.csv";
 pub const BACKUP: &str = "backup.csv";
 pub const SUMMARY: &str = "summary.json";
-/// Every file `run` writes.
-pub const FILES: [&str; 4] = [RESULT, ACTIONS, BACKUP, SUMMARY];
+pub const REPORT: &str = "report.html";
 
 /// Rows formatted per parallel task, and tasks per batch held in memory at once.
 const CHUNK: usize = 4096;
 const BATCH: usize = 16;
 
-/// Writes every output into `out`, replacing earlier outputs of the same names.
+/// Writes every output into `out`, replacing earlier outputs of the same names,
+/// and records each one's size and SHA-256 in `summary`'s audit trail: the report
+/// shows those of the files written before it, summary.json all of them.
 pub fn write_all(
     out: &Path,
     p: &Processed,
-    summary: &Summary,
+    summary: &mut Summary,
     progress: &Progress,
 ) -> Result<(), Error> {
     let fail = |path: &Path| {
@@ -52,17 +55,36 @@ pub fn write_all(
             Ok([
                 stage(out, ACTIONS, |w| write_actions(w, p))?,
                 stage(out, BACKUP, |w| write_backup(w, p))?,
-                stage(out, SUMMARY, |w| {
-                    serde_json::to_writer_pretty(&mut *w, summary)?;
-                    w.write_all(b"\n")
-                })?,
             ])
         },
     );
     let mut staged = vec![result?];
     staged.extend(others?);
     bar.finish_and_clear();
+    for file in &staged {
+        summary.audit.outputs.push((file.name, file.digest.into()));
+    }
+    // The report shows the audit trail so far: every output but itself.
+    let page = report_html::render(&Figures::gather(p, summary, &out.display().to_string()));
+    let report = stage(out, REPORT, |w| w.write_all(page.as_bytes()))?;
+    summary
+        .audit
+        .outputs
+        .push((report.name, report.digest.into()));
+    staged.push(report);
+    let summary_file = stage(out, SUMMARY, |w| {
+        serde_json::to_writer_pretty(&mut *w, &*summary)?;
+        w.write_all(b"\n")
+    })?;
+    staged.push(summary_file);
     replace(out, staged)
+}
+
+/// An output written under a temporary name in the output folder.
+struct Staged {
+    name: &'static str,
+    file: tempfile::NamedTempFile,
+    digest: Digest,
 }
 
 /// Renames the staged files over the outputs, all or none: each earlier output is
@@ -70,10 +92,10 @@ pub fn write_all(
 /// back if a rename fails half-way (a folder in the way, a file held open).
 /// Renaming onto a name that is free also spares the flush that ext4 starts when a
 /// rename replaces a file (`auto_da_alloc`): 50 ms for a million users' result.csv.
-fn replace(out: &Path, staged: Vec<tempfile::NamedTempFile>) -> Result<(), Error> {
+fn replace(out: &Path, staged: Vec<Staged>) -> Result<(), Error> {
     // Each output replaced so far, and its earlier file if there was one.
     let mut done: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
-    for (name, file) in FILES.iter().zip(staged) {
+    for Staged { name, file, .. } in staged {
         let path = out.join(name);
         let placed = set_aside(out, name, &path).and_then(|earlier| match file.persist(&path) {
             Ok(_) => Ok(earlier),
@@ -114,12 +136,13 @@ fn set_aside(out: &Path, name: &str, path: &Path) -> io::Result<Option<tempfile:
     }
 }
 
-/// Writes one file under a temporary name; the caller renames it when all are done.
+/// Writes one file under a temporary name, hashing it as it goes; the caller
+/// renames it when all are done.
 fn stage(
     out: &Path,
-    name: &str,
-    write: impl FnOnce(&mut io::BufWriter<&fs::File>) -> io::Result<()>,
-) -> Result<tempfile::NamedTempFile, Error> {
+    name: &'static str,
+    write: impl FnOnce(&mut io::BufWriter<HashingWriter<&fs::File>>) -> io::Result<()>,
+) -> Result<Staged, Error> {
     let path: PathBuf = out.join(name);
     let fail = |source| Error::Output {
         path: path.clone(),
@@ -135,11 +158,12 @@ fn stage(
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
     let file = builder.tempfile_in(out).map_err(fail)?;
-    let mut w = io::BufWriter::with_capacity(1 << 16, file.as_file());
+    let mut w = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(file.as_file()));
     write(&mut w).map_err(fail)?;
     w.flush().map_err(fail)?;
+    let digest = w.get_ref().digest();
     drop(w);
-    Ok(file)
+    Ok(Staged { name, file, digest })
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP
@@ -272,14 +296,15 @@ struct Buffers {
 }
 
 /// The first cells of a result row.
-struct Head<'a> {
-    user: &'a str,
-    organization: &'a str,
-    from: &'a str,
-    to: &'a str,
+pub struct Head<'a> {
+    pub user: &'a str,
+    pub organization: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
 }
 
-fn head<'a>(p: &'a Processed, i: usize, ends: &Ends<'a>) -> Head<'a> {
+/// The first cells of result row `i` (before formula escaping).
+pub fn head<'a>(p: &'a Processed, i: usize, ends: &Ends<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];

@@ -7,11 +7,13 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::audit::{Audit, Invocation};
 use crate::codes::Code;
+use crate::costs::Costs;
 use crate::count::ActionKind;
 use crate::model::{OrgId, Target};
 use crate::rules::Status;
-use crate::run::Processed;
+use crate::run::{Processed, Settings};
 
 /// Users per status.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub struct Inputs {
     pub plan: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<u64>,
 }
 
 /// summary.json, and what `--json` prints.
@@ -56,6 +60,8 @@ pub struct Summary {
     #[serde(serialize_with = "ordered")]
     pub actions: Vec<(&'static str, u64)>,
     pub unmatched_plan_rows: Vec<u64>,
+    pub costs: Costs,
+    pub audit: Audit,
     pub elapsed_ms: u64,
 }
 
@@ -71,7 +77,7 @@ fn ordered<S: Serializer, K: Serialize, V: Serialize>(
 }
 
 impl Summary {
-    pub fn of(p: &Processed) -> Summary {
+    pub fn of(p: &Processed, settings: &Settings, invocation: &Invocation) -> Summary {
         let mut status = StatusCounts::default();
         let mut codes = [0u64; Code::ALL.len()];
         // Counted per organization id, named once at the end.
@@ -104,6 +110,7 @@ impl Summary {
                 subscriptions: rows.subscriptions,
                 plan: rows.plan,
                 domains: rows.domains,
+                prices: rows.prices,
             },
             planned: p.verdicts.len() as u64,
             status,
@@ -123,6 +130,8 @@ impl Summary {
                 })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
+            costs: Costs::of(p),
+            audit: Audit::of(p, settings, invocation),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
     }

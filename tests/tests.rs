@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/audit.rs"]
+mod audit;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
 #[path = "integration/bad_input_catalogue.rs"]
@@ -21,6 +23,8 @@ mod inputs;
 mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
+#[path = "integration/prices.rs"]
+mod prices;
 #[path = "integration/progress.rs"]
 mod progress;
 #[path = "integration/properties.rs"]

@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use replan::audit::{Invocation, Started};
 use replan::catalog::Catalog;
 use replan::input::{self, InputPaths};
 use replan::output;
@@ -138,6 +139,7 @@ fn paths(fuzzed: Option<(File, PathBuf)>) -> InputPaths {
         subscriptions: pick(File::Subscriptions, "subscriptions.csv"),
         plan: pick(File::Plan, "plan.csv"),
         domains: Some(pick(File::Domains, "domains.csv")),
+        prices: None,
     }
 }
 
@@ -180,6 +182,7 @@ pub fn pipeline(data: &[u8]) {
         subscriptions: write("p-subscriptions.csv", part(1, SUBSCRIPTIONS)),
         plan: write("p-plan.csv", part(2, PLAN)),
         domains: parts.get(3).map(|d| write("p-domains.csv", d)),
+        prices: None,
     };
     let settings = Settings {
         inputs,
@@ -200,13 +203,18 @@ fn run_and_check(settings: &Settings) {
         let Ok(processed) = run::process(settings, &progress) else {
             return;
         };
-        let summary = Summary::of(&processed);
+        let invocation = Invocation {
+            command: vec!["replan".into(), "run".into()],
+            started: Started::new(Some("0"), std::time::SystemTime::UNIX_EPOCH)
+                .expect("a valid start"),
+        };
+        let mut summary = Summary::of(&processed, settings, &invocation);
         let _ = summary.text();
         let _ = report::findings(&processed, &summary);
         let _ = report::unmatched_warnings(&processed, "plan.csv");
         let _ = processed.exit_code();
         let out = scratch().join("out");
-        output::write_all(&out, &processed, &summary, &progress).expect("the outputs are written");
+        output::write_all(&out, &processed, &mut summary, &progress).expect("the outputs are written");
         check_outputs(&out, processed.verdicts.len());
     });
 }

@@ -1,9 +1,7 @@
 //! domains.csv: which organization owns which domain.
 
-use std::path::Path;
-
 use crate::error::InputError;
-use crate::input::table::{Column, Table};
+use crate::input::table::{Column, Source, Table};
 use crate::model::Orgs;
 
 const ORGANIZATION: usize = 0;
@@ -41,8 +39,8 @@ impl Domains {
     }
 }
 
-pub fn read(path: &Path) -> Result<Domains, InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
+pub fn read(source: Source) -> Result<Domains, InputError> {
+    let mut table = Table::open(source, COLUMNS)?;
     let mut entries = Vec::new();
     while table.next_row()? {
         for column in [ORGANIZATION, DOMAIN] {

@@ -7,6 +7,7 @@
 
 pub mod domains;
 pub mod plan;
+pub mod prices;
 pub mod subscriptions;
 pub mod table;
 pub mod users;
@@ -16,8 +17,11 @@ use std::path::PathBuf;
 
 use indicatif::ProgressBar;
 
+use crate::audit::{Digest, DigestSlot};
 use crate::catalog::{Catalog, Lookup};
 use crate::error::InputError;
+use crate::input::prices::Prices;
+use crate::input::table::Source;
 use crate::model::{Names, Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
 
 /// Where each input file is.
@@ -27,6 +31,17 @@ pub struct InputPaths {
     pub subscriptions: PathBuf,
     pub plan: PathBuf,
     pub domains: Option<PathBuf>,
+    pub prices: Option<PathBuf>,
+}
+
+/// The size and SHA-256 of each input file, taken as it was read.
+#[derive(Clone, Copy, Debug)]
+pub struct Digests {
+    pub users: Digest,
+    pub subscriptions: Digest,
+    pub plan: Digest,
+    pub domains: Option<Digest>,
+    pub prices: Option<Digest>,
 }
 
 impl InputPaths {
@@ -35,6 +50,7 @@ impl InputPaths {
         [&self.users, &self.subscriptions, &self.plan]
             .into_iter()
             .chain(self.domains.as_ref())
+            .chain(self.prices.as_ref())
     }
 }
 
@@ -47,15 +63,19 @@ pub fn read(
     progress: &ProgressBar,
 ) -> Result<(Tenant, Names), InputError> {
     let mut lookups = Lookups::new(catalog);
-    let domains = match &paths.domains {
-        Some(path) => Some(domains::read(path)?),
-        None => None,
+    let (domains, domains_digest) = match &paths.domains {
+        Some(path) => {
+            let (source, slot) = Source::open(path)?;
+            (Some(domains::read(source)?), Some(slot))
+        }
+        None => (None, None),
     };
     let mut orgs = Orgs::default();
     let mut pools = Pools::default();
     let mut products = Products::new(catalog);
+    let (source, subscriptions_digest) = Source::open(&paths.subscriptions)?;
     let subscriptions = subscriptions::read(
-        &paths.subscriptions,
+        source,
         domains.as_ref(),
         &mut lookups,
         &mut orgs,
@@ -64,15 +84,38 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (users, names, user_rows, warnings) = users::read(
-        &paths.users,
-        &mut lookups,
-        &orgs,
-        &pools,
-        &mut products,
-        progress,
-    )?;
-    let (plan, plan_rows) = plan::read(&paths.plan, &mut lookups)?;
+    let (source, users_digest) = Source::open(&paths.users)?;
+    let (users, names, user_rows, mut warnings) =
+        users::read(source, &mut lookups, &orgs, &pools, &mut products, progress)?;
+    let (source, plan_digest) = Source::open(&paths.plan)?;
+    let (plan, plan_rows) = plan::read(source, &mut lookups)?;
+    // Last: a price names a product and an organization the other files define.
+    let (prices, price_rows, prices_digest) = match &paths.prices {
+        Some(path) => {
+            let (source, slot) = Source::open(path)?;
+            let (prices, rows, more) = prices::read(source, &mut lookups, &orgs, &products)?;
+            warnings.extend(more);
+            (prices, Some(rows), Some(slot))
+        }
+        None => (Prices::default(), None, None),
+    };
+    let digest = |path: &PathBuf, slot: &DigestSlot| {
+        slot.get().ok_or_else(|| InputError::Io {
+            file: path.display().to_string(),
+            source: std::io::Error::other("the file was not read to its end"),
+        })
+    };
+    let optional = |path: &Option<PathBuf>, slot: Option<DigestSlot>| match (path, slot) {
+        (Some(path), Some(slot)) => digest(path, &slot).map(Some),
+        _ => Ok(None),
+    };
+    let digests = Digests {
+        users: digest(&paths.users, &users_digest)?,
+        subscriptions: digest(&paths.subscriptions, &subscriptions_digest)?,
+        plan: digest(&paths.plan, &plan_digest)?,
+        domains: optional(&paths.domains, domains_digest)?,
+        prices: optional(&paths.prices, prices_digest)?,
+    };
     let tenant = Tenant {
         products,
         orgs,
@@ -84,8 +127,11 @@ pub fn read(
             subscriptions,
             plan: plan_rows,
             domains: domain_rows,
+            prices: price_rows,
         },
         warnings,
+        prices,
+        digests,
     };
     Ok((tenant, names))
 }

@@ -1,10 +1,8 @@
 //! plan.csv: what moves where.
 
-use std::path::Path;
-
 use crate::error::InputError;
 use crate::input::Lookups;
-use crate::input::table::{Column, Table, clean};
+use crate::input::table::{Column, Source, Table, clean};
 use crate::model::{Mode, PlanRef, PlanRow, Target};
 
 const USER: usize = 0;
@@ -42,8 +40,8 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// Reads and validates every plan row; returns them and the rows read.
-pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
+pub fn read(source: Source, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), InputError> {
+    let mut table = Table::open(source, COLUMNS)?;
     let mut rows = Vec::new();
     while table.next_row()? {
         let user = table.get(USER);

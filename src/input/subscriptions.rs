@@ -1,11 +1,9 @@
 //! subscriptions.csv: the organizations and their license pools.
 
-use std::path::Path;
-
 use crate::catalog::Lookup;
 use crate::error::InputError;
 use crate::input::domains::Domains;
-use crate::input::table::{Column, Table};
+use crate::input::table::{Column, Source, Table};
 use crate::input::{Lookups, parse_count};
 use crate::model::{Orgs, Pools, ProductId, Products};
 
@@ -45,14 +43,14 @@ const COLUMNS: &[Column] = &[
 
 /// Reads the pools into `pools`, registering organizations; returns the rows read.
 pub fn read(
-    path: &Path,
+    source: Source,
     domains: Option<&Domains>,
     lookups: &mut Lookups,
     orgs: &mut Orgs,
     pools: &mut Pools,
     products: &mut Products,
 ) -> Result<u64, InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
+    let mut table = Table::open(source, COLUMNS)?;
     // Without an organization column, the one organization is the one domains.csv names.
     let sole = if table.has(ORGANIZATION) {
         None

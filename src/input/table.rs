@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use csv::StringRecord;
 
+use crate::audit::{DigestSlot, HashingReader};
 use crate::error::InputError;
 
 /// Longest cell accepted, in UTF-8 bytes before trimming.
@@ -33,6 +34,50 @@ pub struct Header {
     names: Vec<String>,
     /// Per logical column: the positions of its accepted names, in priority order.
     positions: Vec<Vec<usize>>,
+}
+
+/// An input file opened for reading: every byte read from it is hashed for the
+/// audit trail.
+pub struct Source {
+    file: String,
+    len: u64,
+    reader: Box<dyn Read + Send>,
+}
+
+impl Source {
+    /// Opens `path`; the slot gets the file's digest once it has been read.
+    pub fn open(path: &Path) -> Result<(Source, DigestSlot), InputError> {
+        let file = path.display().to_string();
+        let io_err = |source| InputError::Io {
+            file: file.clone(),
+            source,
+        };
+        let handle = File::open(path).map_err(io_err)?;
+        let len = handle.metadata().map_or(0, |m| m.len());
+        let (reader, slot) = HashingReader::new(handle);
+        let reader = Box::new(reader);
+        Ok((Source { file, len, reader }, slot))
+    }
+
+    /// CSV already in memory (the built-in catalog, tests), under the name `name`.
+    pub fn bytes(name: &str, bytes: &'static [u8]) -> (Source, DigestSlot) {
+        let (reader, slot) = HashingReader::new(bytes);
+        let source = Source {
+            file: name.to_string(),
+            len: bytes.len() as u64,
+            reader: Box::new(reader),
+        };
+        (source, slot)
+    }
+
+    /// The file's size when opened, in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// An open CSV file positioned on its data rows.
@@ -71,24 +116,18 @@ pub struct Row<'a> {
 }
 
 impl Table {
-    /// Opens `path`; `columns` are the logical columns the caller reads by index.
-    pub fn open(path: &Path, columns: &[Column]) -> Result<Table, InputError> {
-        let file = path.display().to_string();
-        let io_err = |source| InputError::Io {
-            file: file.clone(),
-            source,
-        };
-        let handle = File::open(path).map_err(io_err)?;
-        Table::from_reader(file, Box::new(handle), columns)
+    /// Reads `source`; `columns` are the logical columns the caller reads by index.
+    pub fn open(source: Source, columns: &[Column]) -> Result<Table, InputError> {
+        Table::from_reader(source.file, source.reader, columns)
     }
 
-    /// Reads CSV already in memory (the built-in catalog, tests).
+    /// Reads CSV already in memory (tests).
     pub fn from_bytes(
         name: &str,
         bytes: &'static [u8],
         columns: &[Column],
     ) -> Result<Table, InputError> {
-        Table::from_reader(name.to_string(), Box::new(bytes), columns)
+        Table::open(Source::bytes(name, bytes).0, columns)
     }
 
     fn from_reader(

@@ -1,14 +1,12 @@
 //! users.csv: one row per user, with the licenses they hold.
 
-use std::path::Path;
-
 use crate::error::InputError;
 use std::sync::mpsc;
 
 use csv::StringRecord;
 use indicatif::ProgressBar;
 
-use crate::input::table::{Column, Header, Row, Table, clean};
+use crate::input::table::{Column, Header, Row, Source, Table, clean};
 use crate::input::{Lookups, split_products, yes_no};
 use crate::model::{
     Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users,
@@ -55,16 +53,16 @@ const COLUMNS: &[Column] = &[
 
 /// Reads every user; returns them and the rows read.
 pub fn read(
-    path: &Path,
+    source: Source,
     lookups: &mut Lookups,
     orgs: &Orgs,
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
 ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
-    let mut table = Table::open(path, COLUMNS)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let size = source.len();
+    let mut table = Table::open(source, COLUMNS)?;
     let mut builder = Builder {
         lookups,
         orgs,

@@ -1,0 +1,166 @@
+//! prices.csv: what a license costs per month, per product and optionally per
+//! organization, in exact decimals ([`crate::money`]).
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::catalog::Lookup;
+use crate::error::InputError;
+use crate::input::Lookups;
+use crate::input::table::{Column, Source, Table};
+use crate::model::{OrgId, Orgs, ProductId, Products};
+use crate::money::{Amount, Currency};
+
+const PRODUCT: usize = 0;
+const PRICE: usize = 1;
+const CURRENCY: usize = 2;
+const ORGANIZATION: usize = 3;
+
+const COLUMNS: &[Column] = &[
+    Column {
+        names: &[
+            "Product",
+            "SkuPartNumber",
+            "SkuId",
+            "Product name",
+            "DisplayName",
+            "License Name",
+        ],
+        required: true,
+    },
+    Column {
+        names: &["Price", "Cost", "Unit price", "UnitPrice"],
+        required: true,
+    },
+    Column {
+        names: &["Currency"],
+        required: false,
+    },
+    Column {
+        names: &["Organization", "Tenant"],
+        required: false,
+    },
+];
+
+/// What one license of a pool costs per month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Price {
+    pub amount: Amount,
+    pub currency: Currency,
+}
+
+/// The prices of prices.csv, by product: one organization's own, and the one for
+/// every organization that has none of its own.
+#[derive(Debug, Default)]
+pub struct Prices {
+    own: HashMap<(OrgId, ProductId), Price>,
+    shared: HashMap<ProductId, Price>,
+}
+
+impl Prices {
+    /// The price of `product` for `org`: its own row, else the row without an
+    /// organization.
+    pub fn of(&self, org: OrgId, product: ProductId) -> Option<&Price> {
+        self.own
+            .get(&(org, product))
+            .or_else(|| self.shared.get(&product))
+    }
+}
+
+/// Who a row prices, to find two rows for the same product and organization:
+/// resolved where the tenant knows them, else as written (lowercase).
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key<T> {
+    Known(T),
+    Text(String),
+}
+
+/// Reads prices.csv, resolving products through the catalog (and the unknown
+/// products of subscriptions.csv, as text) and organizations by name or domain.
+/// Returns the prices, the rows read, and warnings about rows that price nothing
+/// in this tenant because their organization is unknown.
+pub fn read(
+    source: Source,
+    lookups: &mut Lookups,
+    orgs: &Orgs,
+    products: &Products,
+) -> Result<(Prices, u64, Vec<String>), InputError> {
+    let mut table = Table::open(source, COLUMNS)?;
+    let mut prices = Prices::default();
+    let mut warnings = Vec::new();
+    // (organization, product) → the line that priced it first.
+    let mut seen: HashMap<(Option<Key<OrgId>>, Key<ProductId>), u64> = HashMap::default();
+    while table.next_row()? {
+        let cell = table.get(PRICE);
+        // A template's price left blank (AdminDroid's writes `_`): no price known.
+        if cell.bytes().all(|b| b == b'_' || b == b'-') {
+            continue;
+        }
+        let amount = Amount::parse(cell).map_err(|e| table.error(PRICE, e.to_string()))?;
+        let text = table.get(PRODUCT);
+        if text.is_empty() {
+            return Err(table.empty_error(PRODUCT));
+        }
+        let catalog = lookups.catalog();
+        let product = match lookups.get(text) {
+            Lookup::Sku(sku) => Some(ProductId::sku(*sku)),
+            Lookup::Unknown => products.find_other(text),
+            Lookup::Ambiguous(candidates) => {
+                let parts: Vec<&str> = candidates
+                    .iter()
+                    .map(|&s| catalog.sku(s).part.as_str())
+                    .collect();
+                return Err(table.error(
+                    PRODUCT,
+                    format!(
+                        "`{text}` is the display name of several products ({}): name the product by its SKU part number",
+                        parts.join(", ")
+                    ),
+                ));
+            }
+        };
+        let currency = Currency::parse(table.get(CURRENCY)).ok_or_else(|| {
+            table.error(
+                CURRENCY,
+                format!(
+                    "`{}` is not a currency: write its 3-letter ISO code (`EUR`, `USD`), or leave it empty",
+                    table.get(CURRENCY)
+                ),
+            )
+        })?;
+        let org_text = table.get(ORGANIZATION);
+        let org = (!org_text.is_empty()).then(|| orgs.find(org_text));
+        let key = (
+            org.map(|o| o.map_or_else(|| Key::Text(org_text.to_lowercase()), Key::Known)),
+            product.map_or_else(|| Key::Text(text.to_lowercase()), Key::Known),
+        );
+        if let Some(first) = seen.insert(key, table.line()) {
+            let whom = if org_text.is_empty() {
+                "every organization".to_string()
+            } else {
+                format!("`{org_text}`")
+            };
+            return Err(table.error(
+                PRODUCT,
+                format!("a second price for `{text}` for {whom} (the first is on line {first})"),
+            ));
+        }
+        let price = Price { amount, currency };
+        match (org, product) {
+            (Some(None), _) => warnings.push(format!(
+                "{}:{}:{}: no organization `{org_text}` in subscriptions.csv or domains.csv: this price is not used",
+                table.file(),
+                table.line(),
+                table.column_number(ORGANIZATION)
+            )),
+            // A product nobody subscribes to: nothing to price.
+            (_, None) => {}
+            (Some(Some(org)), Some(product)) => {
+                prices.own.insert((org, product), price);
+            }
+            (None, Some(product)) => {
+                prices.shared.insert(product, price);
+            }
+        }
+    }
+    Ok((prices, table.rows(), warnings))
+}
