@@ -1,6 +1,6 @@
 //! Microsoft's "Product names and service plan identifiers for licensing" table:
-//! products (SKUs) and the service plans they contain, and how a product named by
-//! part number, id or display name resolves to one of them.
+//! products (SKUs) and the service plans they contain, indexed by every name the
+//! table gives them. How a name resolves to one of them is [`crate::resolve`]'s.
 
 #![warn(clippy::indexing_slicing)]
 
@@ -10,6 +10,7 @@ use std::path::Path;
 use crate::audit::{Digest, DigestSlot};
 use crate::error::InputError;
 use crate::input::table::{Column, Source, Table};
+use crate::resolve::key;
 
 /// The built-in copy of Microsoft's table.
 const BUILTIN: &[u8] = include_bytes!("../data/ms-licensing-catalog.csv");
@@ -17,7 +18,7 @@ const BUILTIN: &[u8] = include_bytes!("../data/ms-licensing-catalog.csv");
 /// Index of a product in the catalog.
 pub type SkuIdx = u32;
 /// Index of a service plan in the catalog.
-pub type PlanIdx = u32;
+pub type ServicePlanIdx = u32;
 
 /// A product of the catalog.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ pub struct Sku {
     pub part: String,
     pub display_name: String,
     /// The service plans it contains, sorted.
-    pub plans: Vec<PlanIdx>,
+    pub service_plans: Vec<ServicePlanIdx>,
 }
 
 /// What a product name resolves to, before any organization is considered.
@@ -43,12 +44,12 @@ pub enum Lookup {
 pub struct Catalog {
     skus: Vec<Sku>,
     /// Service plans by index: the first name the catalog gives each.
-    plans: Vec<String>,
+    service_plans: Vec<String>,
     by_part: HashMap<String, SkuIdx>,
     by_id: HashMap<String, SkuIdx>,
     by_name: HashMap<String, Vec<SkuIdx>>,
-    plan_by_id: HashMap<String, PlanIdx>,
-    plan_by_name: HashMap<String, PlanIdx>,
+    service_plan_by_id: HashMap<String, ServicePlanIdx>,
+    service_plan_by_name: HashMap<String, ServicePlanIdx>,
     /// The table's size and SHA-256, for the audit trail.
     digest: Digest,
 }
@@ -56,8 +57,8 @@ pub struct Catalog {
 const DISPLAY: usize = 0;
 const PART: usize = 1;
 const ID: usize = 2;
-const PLAN_NAME: usize = 3;
-const PLAN_ID: usize = 4;
+const SERVICE_PLAN_NAME: usize = 3;
+const SERVICE_PLAN_ID: usize = 4;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -98,12 +99,12 @@ impl Catalog {
     fn read(mut table: Table, slot: &DigestSlot) -> Result<Catalog, InputError> {
         let mut catalog = Catalog {
             skus: Vec::new(),
-            plans: Vec::new(),
+            service_plans: Vec::new(),
             by_part: HashMap::default(),
             by_id: HashMap::default(),
             by_name: HashMap::default(),
-            plan_by_id: HashMap::default(),
-            plan_by_name: HashMap::default(),
+            service_plan_by_id: HashMap::default(),
+            service_plan_by_name: HashMap::default(),
             digest: Digest {
                 bytes: 0,
                 sha256: [0; 32],
@@ -123,7 +124,7 @@ impl Catalog {
                     catalog.skus.push(Sku {
                         part: part.to_string(),
                         display_name: table.get(DISPLAY).to_string(),
-                        plans: Vec::new(),
+                        service_plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
                     let names = catalog.by_name.entry(key(table.get(DISPLAY))).or_default();
@@ -134,18 +135,18 @@ impl Catalog {
                 }
             };
             catalog.by_id.entry(key(table.get(ID))).or_insert(sku);
-            let (plan_name, plan_id) = (table.get(PLAN_NAME), table.get(PLAN_ID));
+            let (plan_name, plan_id) = (table.get(SERVICE_PLAN_NAME), table.get(SERVICE_PLAN_ID));
             if plan_name.is_empty() && plan_id.is_empty() {
                 continue;
             }
-            let plan = catalog.intern_plan(plan_name, plan_id);
+            let plan = catalog.intern_service_plan(plan_name, plan_id);
             if let Some(sku) = catalog.skus.get_mut(sku as usize) {
-                sku.plans.push(plan);
+                sku.service_plans.push(plan);
             }
         }
         for sku in &mut catalog.skus {
-            sku.plans.sort_unstable();
-            sku.plans.dedup();
+            sku.service_plans.sort_unstable();
+            sku.service_plans.dedup();
         }
         catalog.digest = slot.get().ok_or_else(|| InputError::Io {
             file: table.file().to_string(),
@@ -159,60 +160,49 @@ impl Catalog {
         self.digest
     }
 
-    /// A plan is one service plan whatever id or name the table gives it on a row:
+    /// A service plan is one whatever id or name the table gives it on a row:
     /// ids and names seen together are the same plan, named by its first name.
-    fn intern_plan(&mut self, name: &str, id: &str) -> PlanIdx {
+    fn intern_service_plan(&mut self, name: &str, id: &str) -> ServicePlanIdx {
         let (name_key, id_key) = (key(name), key(id));
         let known = self
-            .plan_by_id
+            .service_plan_by_id
             .get(&id_key)
-            .or_else(|| self.plan_by_name.get(&name_key))
+            .or_else(|| self.service_plan_by_name.get(&name_key))
             .copied();
         let plan = known.unwrap_or_else(|| {
-            self.plans
+            self.service_plans
                 .push(if name.is_empty() { id } else { name }.to_string());
-            (self.plans.len() - 1) as PlanIdx
+            (self.service_plans.len() - 1) as ServicePlanIdx
         });
         if !id_key.is_empty() {
-            self.plan_by_id.entry(id_key).or_insert(plan);
+            self.service_plan_by_id.entry(id_key).or_insert(plan);
         }
         if !name_key.is_empty() {
-            self.plan_by_name.entry(name_key).or_insert(plan);
+            self.service_plan_by_name.entry(name_key).or_insert(plan);
         }
         plan
     }
 
-    /// Resolves a product named by SKU part number, SKU id or display name, ignoring
-    /// case; then the same without an old-style `tenant:` prefix.
-    pub fn lookup(&self, text: &str) -> Lookup {
-        let found = self.lookup_exact(text);
-        if found != Lookup::Unknown {
-            return found;
-        }
-        match text.split_once(':') {
-            Some((_, rest)) => self.lookup_exact(rest.trim_matches(char::is_whitespace)),
-            None => Lookup::Unknown,
-        }
+    /// The product of this SKU part number, compared as [`key`]s.
+    pub fn sku_by_part(&self, key: &str) -> Option<SkuIdx> {
+        self.by_part.get(key).copied()
     }
 
-    fn lookup_exact(&self, text: &str) -> Lookup {
-        let k = key(text);
-        if let Some(&sku) = self.by_part.get(&k).or_else(|| self.by_id.get(&k)) {
-            return Lookup::Sku(sku);
-        }
-        match self.by_name.get(&k).map(Vec::as_slice) {
-            Some([sku]) => Lookup::Sku(*sku),
-            Some(several) => Lookup::Ambiguous(several.to_vec()),
-            None => Lookup::Unknown,
-        }
+    /// The product of this SKU id, compared as [`key`]s.
+    pub fn sku_by_id(&self, key: &str) -> Option<SkuIdx> {
+        self.by_id.get(key).copied()
     }
 
-    /// A service plan named by id or by any of its names, ignoring case.
-    pub fn plan(&self, text: &str) -> Option<PlanIdx> {
-        let k = key(text);
-        self.plan_by_id
-            .get(&k)
-            .or_else(|| self.plan_by_name.get(&k))
+    /// The products of this display name, compared as [`key`]s (several share some).
+    pub fn skus_by_name(&self, key: &str) -> Option<&[SkuIdx]> {
+        self.by_name.get(key).map(Vec::as_slice)
+    }
+
+    /// The service plan of this id or of any of its names, compared as [`key`]s.
+    pub fn service_plan_by_key(&self, key: &str) -> Option<ServicePlanIdx> {
+        self.service_plan_by_id
+            .get(key)
+            .or_else(|| self.service_plan_by_name.get(key))
             .copied()
     }
 
@@ -231,108 +221,16 @@ impl Catalog {
     /// How outputs name a service plan: its first name in the catalog.
     #[allow(
         clippy::indexing_slicing,
-        reason = "a PlanIdx is only made by this catalog, for one of its plans"
+        reason = "a ServicePlanIdx is only made by this catalog, for one of its plans"
     )]
-    pub fn plan_name(&self, plan: PlanIdx) -> &str {
-        &self.plans[plan as usize]
+    pub fn service_plan_name(&self, plan: ServicePlanIdx) -> &str {
+        &self.service_plans[plan as usize]
     }
 
     /// Whether product `sku` contains service plan `plan`.
-    pub fn contains(&self, sku: SkuIdx, plan: PlanIdx) -> bool {
+    pub fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
         self.skus
             .get(sku as usize)
-            .is_some_and(|s| s.plans.binary_search(&plan).is_ok())
-    }
-}
-
-/// A name as compared: lowercase, non-breaking and repeated spaces folded to one
-/// space, since exports and spreadsheets introduce both.
-pub fn key(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.extend(word.chars().flat_map(char::to_lowercase));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn catalog() -> Catalog {
-        Catalog::builtin().unwrap()
-    }
-
-    fn part(c: &Catalog, text: &str) -> String {
-        match c.lookup(text) {
-            Lookup::Sku(s) => c.sku(s).part.clone(),
-            other => panic!("{text}: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn resolves_by_part_number_id_and_display_name_ignoring_case() {
-        let c = catalog();
-        assert_eq!(part(&c, "spb"), "SPB");
-        assert_eq!(part(&c, "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"), "SPB");
-        assert_eq!(part(&c, "microsoft 365 business PREMIUM"), "SPB");
-        assert_eq!(part(&c, "Microsoft 365\u{a0}Business  Premium"), "SPB");
-    }
-
-    #[test]
-    fn tenant_prefix_is_tried_after_the_whole_text() {
-        let c = catalog();
-        assert_eq!(part(&c, "contoso:SPB"), "SPB");
-        assert_eq!(
-            part(&c, "Dynamics 365 Talent: Attract"),
-            c.sku(match c.lookup("Dynamics 365 Talent: Attract") {
-                Lookup::Sku(s) => s,
-                _ => unreachable!(),
-            })
-            .part
-        );
-        assert_eq!(c.lookup("contoso:NOPE"), Lookup::Unknown);
-    }
-
-    #[test]
-    fn shared_display_names_are_ambiguous() {
-        let c = catalog();
-        let Lookup::Ambiguous(skus) = c.lookup("Microsoft 365 Business Basic") else {
-            panic!("not ambiguous")
-        };
-        let mut parts: Vec<_> = skus.iter().map(|&s| c.sku(s).part.as_str()).collect();
-        parts.sort();
-        assert_eq!(
-            parts,
-            ["O365_BUSINESS_ESSENTIALS", "SMB_BUSINESS_ESSENTIALS"]
-        );
-    }
-
-    #[test]
-    fn cells_are_trimmed_including_non_breaking_spaces() {
-        let c = catalog();
-        assert_eq!(part(&c, "MCOCAP_FACULTY"), "MCOCAP_FACULTY");
-        assert_eq!(
-            part(&c, "AAD_PREMIUM_USGOV_GCCHIGH"),
-            "AAD_PREMIUM_USGOV_GCCHIGH"
-        );
-    }
-
-    #[test]
-    fn service_plans_resolve_by_id_or_any_name_and_print_their_first_name() {
-        let c = catalog();
-        let by_name = c.plan("exchange_s_standard").unwrap();
-        assert_eq!(c.plan_name(by_name), "EXCHANGE_S_STANDARD");
-        let by_id = c.plan("9aaf7827-d63c-4b61-89c3-182f06f82e5c").unwrap();
-        assert_eq!(by_id, by_name);
-        let deskless = c.plan("deskless").unwrap();
-        assert_eq!(c.plan("DESKLESS"), Some(deskless));
-        let Lookup::Sku(spb) = c.lookup("SPB") else {
-            unreachable!()
-        };
-        assert!(c.contains(spb, by_name));
+            .is_some_and(|s| s.service_plans.binary_search(&plan).is_ok())
     }
 }

@@ -14,8 +14,8 @@ use crate::generate;
 use crate::input::InputPaths;
 use crate::output;
 use crate::progress::Progress;
-use crate::report::{self, Summary};
 use crate::run::{self, Processed, Settings};
+use crate::summary::{self, Summary};
 
 /// Checks and computes manual Microsoft 365 plan changes from CSV exports.
 #[derive(Parser, Debug)]
@@ -175,7 +175,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
             warn(&processed, &settings);
             let summary = Summary::of(&processed, &settings, &invocation()?);
             print(&summary, args.json, || {
-                report::findings(&processed, &summary)
+                summary::findings(&processed, &summary)
             });
             Ok(processed.exit_code())
         }
@@ -231,7 +231,7 @@ fn warn(p: &Processed, settings: &Settings) {
         eprintln!("replan: warning: {warning}");
     }
     let plan = settings.inputs.plan.display().to_string();
-    for line in report::unmatched_warnings(p, &plan) {
+    for line in summary::unmatched_warnings(p, &plan) {
         eprintln!("replan: {line}");
     }
 }

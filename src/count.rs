@@ -3,8 +3,9 @@
 
 use crate::catalog::Catalog;
 use crate::codes::Code;
+use crate::expand::Entry;
 use crate::model::{OrgId, Pools, ProductId, Tenant};
-use crate::plan::Entry;
+use crate::resolve;
 use crate::rules::{Status, Verdict};
 
 /// What happened to one pool in this run.
@@ -39,7 +40,8 @@ pub fn settle(
 ) -> Vec<Tally> {
     let pools = &tenant.pools;
     let org_of = |i: usize| entries[i].org();
-    let products = |i: usize| tenant.plan[entries[i].row()].products(pools, org_of(i));
+    let products =
+        |i: usize| resolve::ends(pools, &tenant.plan[entries[i].row()], org_of(i)).products();
     let (mut from_pool, mut to_pool, mut freed_pool) = (
         PoolCache::new(pools),
         PoolCache::new(pools),
@@ -59,7 +61,7 @@ pub fn settle(
     // subscription-actions.csv whatever the counting decides, and those of stage 5
     // are the candidates.
     for (i, v) in verdicts.iter().enumerate() {
-        let Some(change) = &v.moved else {
+        let Some(change) = &v.change else {
             continue;
         };
         let org = org_of(i);

@@ -2,15 +2,15 @@
 
 use std::fmt::{self, Write};
 
-use crate::catalog::{Lookup, key};
 use crate::codes::Code;
-use crate::model::{Mode, PlanRef, Resolved};
-use crate::rules::Status;
-use crate::run::{Ends, Processed};
+use crate::model::{Mode, OrgId, PlanRow, ServicePlanRef, Target};
+use crate::resolve::{self, Resolved, key};
+use crate::rules::{Status, Verdict};
+use crate::run::{Processed, RowEnds};
 
 /// Writes the `message` of result row `i` into `out`, which is cleared first (a
 /// million rows reuse one buffer).
-pub fn message(p: &Processed, i: usize, ends: &Ends<'_>, out: &mut String) {
+pub fn message(p: &Processed, i: usize, ends: &RowEnds<'_>, out: &mut String) {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
@@ -112,7 +112,7 @@ pub fn message(p: &Processed, i: usize, ends: &Ends<'_>, out: &mut String) {
                             .iter()
                             .filter(|plan| {
                                 !matches!((plan, to_product.and_then(|t| tenant.products.as_sku(t))),
-                                    (PlanRef::Known(x), Some(sku)) if p.catalog.contains(sku, *x))
+                                    (ServicePlanRef::Known(x), Some(sku)) if p.catalog.contains(sku, *x))
                             })
                             .map(|plan| plan.name(&p.catalog))
                             .collect();
@@ -190,16 +190,16 @@ pub fn message(p: &Processed, i: usize, ends: &Ends<'_>, out: &mut String) {
     parts.end();
 }
 
-fn user_text(row: &crate::model::PlanRow) -> &str {
+fn user_text(row: &PlanRow) -> &str {
     match &row.target {
-        crate::model::Target::Named(name) => name,
-        crate::model::Target::Holders { .. } => "*",
+        Target::Named(name) => name,
+        Target::Holders { .. } => "*",
     }
 }
 
 /// The data services the move loses, `, `-separated.
-fn lost(verdict: &crate::rules::Verdict) -> Join<impl Iterator<Item = &'static str> + Clone> {
-    Join(verdict.moved.iter().flat_map(|c| c.lost.names()), ", ")
+fn lost(verdict: &Verdict) -> Join<impl Iterator<Item = &'static str> + Clone> {
+    Join(verdict.change.iter().flat_map(|c| c.lost.names()), ", ")
 }
 
 /// Items shown with a separator between them, without collecting them first.
@@ -220,18 +220,19 @@ impl<'a, I: Iterator<Item = &'a str> + Clone> fmt::Display for Join<I> {
 /// The plan's `From`/`To` texts whose resolution for `org` matches `bad`.
 fn sides<'a>(
     p: &'a Processed,
-    row: &'a crate::model::PlanRow,
-    org: Option<crate::model::OrgId>,
+    row: &'a PlanRow,
+    org: Option<OrgId>,
     bad: impl Fn(Resolved) -> bool,
 ) -> Vec<&'a str> {
     let mut texts: Vec<&str> = Vec::new();
-    let sides: [(Option<&Lookup>, &str); 2] = [
-        (row.from_lookup.as_ref(), row.from.as_deref().unwrap_or("")),
-        (Some(&row.to_lookup), &row.to),
+    let ends = resolve::ends(&p.tenant.pools, row, org);
+    let sides: [(Option<Resolved>, &str); 2] = [
+        (ends.from, row.from.as_deref().unwrap_or("")),
+        (Some(ends.to), &row.to),
     ];
-    for (lookup, text) in sides {
-        if let Some(lookup) = lookup
-            && bad(p.tenant.pools.resolve(lookup, org))
+    for (resolved, text) in sides {
+        if let Some(resolved) = resolved
+            && bad(resolved)
             && !texts.iter().any(|t| key(t) == key(text))
         {
             texts.push(text);

@@ -17,10 +17,10 @@ use crate::message::message;
 use crate::model::{Target, Users};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
-use crate::report::Summary;
-use crate::report_html::{self, Figures};
+use crate::report::{self, Figures};
 use crate::rules::Status;
-use crate::run::{Ends, Processed};
+use crate::run::{Processed, RowEnds};
+use crate::summary::Summary;
 
 pub const RESULT: &str = "result.csv";
 pub const ACTIONS: &str = "subscription-actions.csv";
@@ -65,7 +65,7 @@ pub fn write_all(
         summary.audit.outputs.push((file.name, file.digest.into()));
     }
     // The report shows the audit trail so far: every output but itself.
-    let page = report_html::render(&Figures::gather(p, summary, &out.display().to_string()));
+    let page = report::render(&Figures::gather(p, summary, &out.display().to_string()));
     let report = stage(out, REPORT, |w| w.write_all(page.as_bytes()))?;
     summary
         .audit
@@ -304,7 +304,7 @@ pub struct Head<'a> {
 }
 
 /// The first cells of result row `i` (before formula escaping).
-pub fn head<'a>(p: &'a Processed, i: usize, ends: &Ends<'a>) -> Head<'a> {
+pub fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
@@ -429,7 +429,7 @@ fn write_backup(w: &mut impl Write, p: &Processed) -> io::Result<()> {
         }
         let h = head(p, i, &p.ends(i));
         let services = verdict
-            .moved
+            .change
             .as_ref()
             .map(|m| m.lost.join())
             .unwrap_or_default();

@@ -1,14 +1,14 @@
 //! The licenses and disabled plans a user ends with, and what the move frees.
 
 use crate::catalog::Catalog;
-use crate::model::{Mode, PlanRef, ProductId, Products, User};
+use crate::model::{Mode, ProductId, Products, ServicePlanRef, User};
 use crate::services::{DataServices, ServiceSet};
 
-/// What a move does to the license counts and the user's data, kept for every
+/// What a move changes in the license counts and the user's data, kept for every
 /// user who passed stages 1 to 3. The licenses after are recomputed when written
 /// ([`after`], [`disabled_after`]) rather than held for a million users.
 #[derive(Debug)]
-pub struct Moved {
+pub struct Change {
     /// Direct licenses dropped: each frees a seat of its pool.
     pub freed: Freed,
     /// The user did not hold `To`: a seat of its pool is taken.
@@ -52,7 +52,7 @@ pub struct Env<'a> {
 #[derive(Debug, Default)]
 pub struct Scratch {
     pub after: Vec<ProductId>,
-    pub disabled: Vec<PlanRef>,
+    pub disabled: Vec<ServicePlanRef>,
 }
 
 /// The licenses after, into `after`: `swap` keeps every license but `From`, then
@@ -93,8 +93,8 @@ pub fn disabled_after(
     products: &Products,
     user: &User<'_>,
     after: &[ProductId],
-    disable: &[PlanRef],
-    disabled: &mut Vec<PlanRef>,
+    disable: &[ServicePlanRef],
+    disabled: &mut Vec<ServicePlanRef>,
 ) {
     disabled.clear();
     let contains = |plan| {
@@ -107,25 +107,25 @@ pub fn disabled_after(
     let kept = user
         .disabled
         .iter()
-        .filter(|d| matches!(d, PlanRef::Known(plan) if contains(*plan)));
+        .filter(|d| matches!(d, ServicePlanRef::Known(plan) if contains(*plan)));
     disabled.extend(kept.cloned());
     for plan in disable {
-        if matches!(plan, PlanRef::Known(_)) && !disabled.contains(plan) {
+        if matches!(plan, ServicePlanRef::Known(_)) && !disabled.contains(plan) {
             disabled.push(plan.clone());
         }
     }
 }
 
 /// Computes what `user`'s move from `from` to `to` frees, takes and loses.
-pub fn moved(
+pub fn change(
     env: &Env,
     user: &User<'_>,
     from: Option<ProductId>,
     to: ProductId,
     mode: Mode,
-    disable: &[PlanRef],
+    disable: &[ServicePlanRef],
     scratch: &mut Scratch,
-) -> Moved {
+) -> Change {
     let Scratch {
         after: licenses,
         disabled,
@@ -153,7 +153,7 @@ pub fn moved(
         env.services
             .of(env.products, licenses.iter().copied(), disabled),
     );
-    Moved {
+    Change {
         freed,
         moves_in: user.holds(to).is_none(),
         lost,

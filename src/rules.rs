@@ -1,12 +1,13 @@
 //! Stages 2 to 5 of SPEC.md for one planned user: identity, products, already done,
 //! and the move. One function per rule; a stage that finds an error stops there.
-//! Stage 1 is in [`crate::plan`], stage 6 (counting) in [`crate::count`].
+//! Stage 1 is in [`crate::expand`], stage 6 (counting) in [`crate::count`].
 
 use crate::catalog::Catalog;
 use crate::codes::{Code, CodeSet};
-use crate::model::{OrgId, PlanRef, ProductId, Products, Resolved, Tenant, User};
-use crate::plan::Entry;
-use crate::reassign::{self, Env, Moved, Scratch};
+use crate::expand::Entry;
+use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Tenant, User};
+use crate::reassign::{self, Change, Env, Scratch};
+use crate::resolve;
 use crate::services::DataServices;
 
 /// How a planned user ends.
@@ -35,10 +36,10 @@ pub struct Verdict {
     pub status: Status,
     /// The codes written in result.csv: on `error` rows the errors of the first
     /// failing stage, on `reassigned` rows the warnings, none on `unchanged` ones.
-    /// (`From` and `To` as resolved are not kept: [`crate::model::PlanRow::products`].)
+    /// (`From` and `To` as resolved are not kept: [`crate::resolve::ends`].)
     codes: CodeSet,
     /// The move, for users who passed stages 1 to 3.
-    pub moved: Option<Moved>,
+    pub change: Option<Change>,
 }
 
 const _: () = assert!(std::mem::size_of::<Verdict>() <= 32);
@@ -51,7 +52,7 @@ impl Verdict {
 
     /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
     pub fn passed_products(&self) -> bool {
-        self.moved.is_some()
+        self.change.is_some()
     }
 
     fn error(mut self, errors: CodeSet) -> Verdict {
@@ -81,11 +82,11 @@ impl Rules<'_> {
         let row = &tenant.plan[entry.row()];
         let user = entry.user().map(|u| tenant.users.get(u));
         let org = entry.org();
-        let (from, to) = row.resolve(&tenant.pools, org);
+        let ends = resolve::ends(&tenant.pools, row, org);
         let verdict = Verdict {
             status: Status::Reassigned,
             codes: CodeSet::EMPTY,
-            moved: None,
+            change: None,
         };
         // Stage 1: plan.
         if let Some(conflict) = entry.conflict {
@@ -99,9 +100,10 @@ impl Rules<'_> {
             return verdict.error([Code::OrganizationUnknown].into_iter().collect());
         };
         // Stage 3: products.
+        let catalog_product = |r| resolve::catalog_product(&tenant.products, r);
         let checked = (
-            self.catalog_product(to),
-            from.map(|f| self.catalog_product(f)).transpose(),
+            catalog_product(ends.to),
+            ends.from.map(catalog_product).transpose(),
         );
         let (to, from) = match checked {
             (Ok(to), Ok(from)) => (to, from),
@@ -113,12 +115,12 @@ impl Rules<'_> {
             services: self.services,
         };
         let user = &user;
-        let change = reassign::moved(&env, user, from, to, row.mode, &row.disable, scratch);
+        let change = reassign::change(&env, user, from, to, row.mode, &row.disable, scratch);
         // Stage 4: already done.
         if already_done(user, from, to) {
             return Verdict {
                 status: Status::Unchanged,
-                moved: Some(change),
+                change: Some(change),
                 ..verdict
             };
         }
@@ -145,7 +147,7 @@ impl Rules<'_> {
             }
         }
         let verdict = Verdict {
-            moved: Some(change),
+            change: Some(change),
             ..verdict
         };
         if !errors.is_empty() {
@@ -163,17 +165,8 @@ impl Rules<'_> {
             ..verdict
         }
     }
-
-    /// `unknown-product` / `ambiguous-product`: `From`/`To` must resolve to one
-    /// catalog product.
-    fn catalog_product(&self, resolved: Resolved) -> Result<ProductId, Code> {
-        match resolved {
-            Resolved::Product(p) if self.tenant.products.as_sku(p).is_some() => Ok(p),
-            Resolved::Ambiguous => Err(Code::AmbiguousProduct),
-            _ => Err(Code::UnknownProduct),
-        }
-    }
 }
+
 /// Stage 4: the user holds `To` and not `From` (or `From` is empty).
 fn already_done(user: &User<'_>, from: Option<ProductId>, to: ProductId) -> bool {
     user.holds(to).is_some() && from.is_none_or(|f| user.holds(f).is_none())
@@ -197,17 +190,17 @@ fn unknown_service_plan(
     catalog: &Catalog,
     products: &Products,
     to: ProductId,
-    disable: &[PlanRef],
+    disable: &[ServicePlanRef],
 ) -> Option<Code> {
     let sku = products.as_sku(to)?;
     disable
         .iter()
-        .any(|plan| !matches!(plan, PlanRef::Known(p) if catalog.contains(sku, *p)))
+        .any(|plan| !matches!(plan, ServicePlanRef::Known(p) if catalog.contains(sku, *p)))
         .then_some(Code::UnknownServicePlan)
 }
 
 /// `downgrade-backup-required`: the user loses a data service.
-fn downgrade(change: &Moved) -> Option<Code> {
+fn downgrade(change: &Change) -> Option<Code> {
     (!change.lost.is_empty()).then_some(Code::DowngradeBackupRequired)
 }
 

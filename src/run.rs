@@ -1,5 +1,5 @@
-//! The pipeline: read inputs → expand the plan → apply the rules (in parallel) →
-//! count licenses → the actions. Writing is left to the caller ([`crate::output`]).
+//! The pipeline: read inputs (resolving products) → expand the plan → apply the
+//! rules (in parallel) → count licenses → the actions. Writing is left to the caller ([`crate::output`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,11 +9,12 @@ use rayon::prelude::*;
 use crate::catalog::Catalog;
 use crate::count::{self, Action, Tally};
 use crate::error::Error;
+use crate::expand::{self, Expansion};
 use crate::input::{self, InputPaths};
 use crate::model::{ProductId, Tenant, Users};
-use crate::plan::{self, Expansion};
 use crate::progress::Progress;
 use crate::reassign::Scratch;
+use crate::resolve;
 use crate::rules::{Rules, Status, Verdict};
 use crate::services::DataServices;
 
@@ -43,11 +44,11 @@ pub struct Processed {
     pub started: Instant,
 }
 
-/// `From` and `To` of a planned user: the products they resolve to for the
-/// user's organization ([`crate::model::PlanRow::products`]), and their names as
-/// the outputs show them (the plan's text where they do not resolve).
+/// `From` and `To` of a result row: the products they resolve to for the
+/// user's organization ([`crate::resolve::ends`]), and their names as the outputs
+/// show them (the plan's text where they do not resolve).
 #[derive(Clone, Copy, Debug)]
-pub struct Ends<'a> {
+pub struct RowEnds<'a> {
     pub from: Option<ProductId>,
     pub to: Option<ProductId>,
     pub from_name: &'a str,
@@ -78,7 +79,7 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
     let (tenant, names) = input::read(&settings.inputs, &catalog, &reading)?;
     reading.finish_and_clear();
     let services = DataServices::new(&catalog);
-    let expansion = plan::expand(&tenant, &names);
+    let expansion = expand::expand(&tenant, &names);
     drop(names);
     let rules = Rules {
         catalog: &catalog,
@@ -125,12 +126,12 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
 
 impl Processed {
     /// `From` and `To` of planned user `i`, resolved once for all the row's cells.
-    pub fn ends(&self, i: usize) -> Ends<'_> {
+    pub fn ends(&self, i: usize) -> RowEnds<'_> {
         let entry = &self.expansion.entries[i];
         let row = &self.tenant.plan[entry.row()];
-        let (from, to) = row.products(&self.tenant.pools, entry.org());
+        let (from, to) = resolve::ends(&self.tenant.pools, row, entry.org()).products();
         let name = |product| self.tenant.products.name(&self.catalog, product);
-        Ends {
+        RowEnds {
             from,
             to,
             from_name: from.map(name).or(row.from.as_deref()).unwrap_or(""),

@@ -1,8 +1,9 @@
 //! Data services (mailbox, archive, SharePoint, OneDrive, Teams, Viva Engage): which
 //! a user has, so that a move that loses one is seen as a downgrade needing a backup.
 
-use crate::catalog::{Catalog, PlanIdx};
-use crate::model::{PlanRef, ProductId, Products};
+use crate::catalog::{Catalog, ServicePlanIdx};
+use crate::model::{ProductId, Products, ServicePlanRef};
+use crate::resolve::service_plan;
 
 /// Each data service and the service plans that provide it, as SPEC.md lists them.
 const SERVICES: [(&str, &[&str]); 6] = [
@@ -97,22 +98,22 @@ impl ServiceSet {
 
 /// For each catalog product, its service plans that provide a data service.
 pub struct DataServices {
-    per_sku: Vec<Vec<(PlanIdx, u8)>>,
+    per_sku: Vec<Vec<(ServicePlanIdx, u8)>>,
 }
 
 impl DataServices {
     pub fn new(catalog: &Catalog) -> DataServices {
-        let mut mask_of = std::collections::HashMap::<PlanIdx, u8>::new();
+        let mut mask_of = std::collections::HashMap::<ServicePlanIdx, u8>::new();
         for (i, (_, plans)) in SERVICES.iter().enumerate() {
             for name in *plans {
-                if let Some(plan) = catalog.plan(name) {
+                if let Some(plan) = service_plan(catalog, name) {
                     *mask_of.entry(plan).or_default() |= 1 << i;
                 }
             }
         }
         // OneDrive comes with every SharePoint plan.
         for name in SHAREPOINT {
-            if let Some(plan) = catalog.plan(name) {
+            if let Some(plan) = service_plan(catalog, name) {
                 *mask_of.entry(plan).or_default() |= ONEDRIVE;
             }
         }
@@ -120,7 +121,7 @@ impl DataServices {
             .map(|sku| {
                 catalog
                     .sku(sku)
-                    .plans
+                    .service_plans
                     .iter()
                     .filter_map(|p| mask_of.get(p).map(|&m| (*p, m)))
                     .collect()
@@ -134,12 +135,12 @@ impl DataServices {
         &self,
         products: &Products,
         licenses: impl IntoIterator<Item = ProductId>,
-        disabled: &[PlanRef],
+        disabled: &[ServicePlanRef],
     ) -> ServiceSet {
         let mut set = 0;
         for sku in licenses.into_iter().filter_map(|p| products.as_sku(p)) {
             for &(plan, mask) in &self.per_sku[sku as usize] {
-                if !disabled.contains(&PlanRef::Known(plan)) {
+                if !disabled.contains(&ServicePlanRef::Known(plan)) {
                     set |= mask;
                 }
             }
@@ -151,10 +152,10 @@ impl DataServices {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Lookup;
+    use crate::resolve::{Lookup, lookup};
 
     fn product(c: &Catalog, name: &str) -> ProductId {
-        match c.lookup(name) {
+        match lookup(c, name) {
             Lookup::Sku(s) => ProductId::sku(s),
             other => panic!("{other:?}"),
         }
@@ -186,7 +187,9 @@ mod tests {
         let c = Catalog::builtin().unwrap();
         let (s, products) = (DataServices::new(&c), Products::new(&c));
         let spb = product(&c, "SPB");
-        let off = [PlanRef::Known(c.plan("EXCHANGE_S_STANDARD").unwrap())];
+        let off = [ServicePlanRef::Known(
+            service_plan(&c, "EXCHANGE_S_STANDARD").unwrap(),
+        )];
         let lost = s
             .of(&products, [spb], &[])
             .lost_in(s.of(&products, [spb], &off));

@@ -15,7 +15,7 @@ use replan::catalog::Catalog;
 use replan::input::{self, InputPaths};
 use replan::output;
 use replan::progress::Progress;
-use replan::report::{self, Summary};
+use replan::summary::{self, Summary};
 use replan::run::{self, Settings};
 
 /// Microsoft's table, as built into the binary.
@@ -150,7 +150,7 @@ pub fn read(file: File, data: &[u8]) {
     let paths = paths(Some((file, fuzzed)));
     let reading = Progress::hidden().bar(0, "reading");
     if let Ok((tenant, names)) = input::read(&paths, builtin(), &reading) {
-        let expansion = replan::plan::expand(&tenant, &names);
+        let expansion = replan::expand::expand(&tenant, &names);
         assert!(expansion.entries.len() <= tenant.users.len() + tenant.plan.len());
     }
 }
@@ -210,8 +210,8 @@ fn run_and_check(settings: &Settings) {
         };
         let mut summary = Summary::of(&processed, settings, &invocation);
         let _ = summary.text();
-        let _ = report::findings(&processed, &summary);
-        let _ = report::unmatched_warnings(&processed, "plan.csv");
+        let _ = summary::findings(&processed, &summary);
+        let _ = summary::unmatched_warnings(&processed, "plan.csv");
         let _ = processed.exit_code();
         let out = scratch().join("out");
         output::write_all(&out, &processed, &mut summary, &progress).expect("the outputs are written");

@@ -12,17 +12,17 @@ pub mod subscriptions;
 pub mod table;
 pub mod users;
 
-use rustc_hash::FxHashMap as HashMap;
 use std::path::PathBuf;
 
 use indicatif::ProgressBar;
 
 use crate::audit::{Digest, DigestSlot};
-use crate::catalog::{Catalog, Lookup};
+use crate::catalog::Catalog;
 use crate::error::InputError;
 use crate::input::prices::Prices;
 use crate::input::table::Source;
-use crate::model::{Names, Orgs, PlanRef, Pools, Products, RowCounts, Tenant};
+use crate::model::{Names, Orgs, Pools, Products, RowCounts, Tenant};
+use crate::resolve::Lookups;
 
 /// Where each input file is.
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ pub fn read(
     progress: &ProgressBar,
 ) -> Result<(Tenant, Names), InputError> {
     let mut lookups = Lookups::new(catalog);
-    let (domains, domains_digest) = match &paths.domains {
+    let (domains, domains_slot) = match &paths.domains {
         Some(path) => {
             let (source, slot) = Source::open(path)?;
             (Some(domains::read(source)?), Some(slot))
@@ -73,7 +73,7 @@ pub fn read(
     let mut orgs = Orgs::default();
     let mut pools = Pools::default();
     let mut products = Products::new(catalog);
-    let (source, subscriptions_digest) = Source::open(&paths.subscriptions)?;
+    let (source, subscriptions_slot) = Source::open(&paths.subscriptions)?;
     let subscriptions = subscriptions::read(
         source,
         domains.as_ref(),
@@ -84,13 +84,13 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let (source, users_digest) = Source::open(&paths.users)?;
+    let (source, users_slot) = Source::open(&paths.users)?;
     let (users, names, user_rows, mut warnings) =
         users::read(source, &mut lookups, &orgs, &pools, &mut products, progress)?;
-    let (source, plan_digest) = Source::open(&paths.plan)?;
+    let (source, plan_slot) = Source::open(&paths.plan)?;
     let (plan, plan_rows) = plan::read(source, &mut lookups)?;
     // Last: a price names a product and an organization the other files define.
-    let (prices, price_rows, prices_digest) = match &paths.prices {
+    let (prices, price_rows, prices_slot) = match &paths.prices {
         Some(path) => {
             let (source, slot) = Source::open(path)?;
             let (prices, rows, more) = prices::read(source, &mut lookups, &orgs, &products)?;
@@ -99,22 +99,12 @@ pub fn read(
         }
         None => (Prices::default(), None, None),
     };
-    let digest = |path: &PathBuf, slot: &DigestSlot| {
-        slot.get().ok_or_else(|| InputError::Io {
-            file: path.display().to_string(),
-            source: std::io::Error::other("the file was not read to its end"),
-        })
-    };
-    let optional = |path: &Option<PathBuf>, slot: Option<DigestSlot>| match (path, slot) {
-        (Some(path), Some(slot)) => digest(path, &slot).map(Some),
-        _ => Ok(None),
-    };
     let digests = Digests {
-        users: digest(&paths.users, &users_digest)?,
-        subscriptions: digest(&paths.subscriptions, &subscriptions_digest)?,
-        plan: digest(&paths.plan, &plan_digest)?,
-        domains: optional(&paths.domains, domains_digest)?,
-        prices: optional(&paths.prices, prices_digest)?,
+        users: whole(&paths.users, &users_slot)?,
+        subscriptions: whole(&paths.subscriptions, &subscriptions_slot)?,
+        plan: whole(&paths.plan, &plan_slot)?,
+        domains: optional(&paths.domains, domains_slot)?,
+        prices: optional(&paths.prices, prices_slot)?,
     };
     let tenant = Tenant {
         products,
@@ -136,54 +126,21 @@ pub fn read(
     Ok((tenant, names))
 }
 
-/// Product names already looked up: exports repeat the same few names on every row.
-pub struct Lookups<'c> {
-    catalog: &'c Catalog,
-    /// Text as written → index in `found`: one hash per cell on the common path.
-    seen: HashMap<String, usize>,
-    found: Vec<Lookup>,
-    /// Service plans by the text as written.
-    plans: HashMap<String, PlanRef>,
+/// The digest of a file read to its end.
+fn whole(path: &std::path::Path, slot: &DigestSlot) -> Result<Digest, InputError> {
+    slot.get().ok_or_else(|| InputError::Io {
+        file: path.display().to_string(),
+        source: std::io::Error::other("the file was not read to its end"),
+    })
 }
 
-impl<'c> Lookups<'c> {
-    pub fn new(catalog: &'c Catalog) -> Lookups<'c> {
-        Lookups {
-            catalog,
-            seen: HashMap::default(),
-            found: Vec::new(),
-            plans: HashMap::default(),
-        }
-    }
-
-    pub fn catalog(&self) -> &'c Catalog {
-        self.catalog
-    }
-
-    /// The service plan named `text`, as [`PlanRef::new`] finds it.
-    pub fn plan(&mut self, text: &str) -> PlanRef {
-        if let Some(plan) = self.plans.get(text) {
-            return plan.clone();
-        }
-        let plan = PlanRef::new(self.catalog, text);
-        self.plans.insert(text.to_string(), plan.clone());
-        plan
-    }
-
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "`seen` holds only indices of `found`"
-    )]
-    pub fn get(&mut self, text: &str) -> &Lookup {
-        let i = match self.seen.get(text) {
-            Some(&i) => i,
-            None => {
-                self.found.push(self.catalog.lookup(text));
-                self.seen.insert(text.to_string(), self.found.len() - 1);
-                self.found.len() - 1
-            }
-        };
-        &self.found[i]
+fn optional(
+    path: &Option<PathBuf>,
+    slot: Option<DigestSlot>,
+) -> Result<Option<Digest>, InputError> {
+    match (path, slot) {
+        (Some(path), Some(slot)) => whole(path, &slot).map(Some),
+        _ => Ok(None),
     }
 }
 

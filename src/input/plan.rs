@@ -1,9 +1,9 @@
 //! plan.csv: what moves where.
 
 use crate::error::InputError;
-use crate::input::Lookups;
 use crate::input::table::{Column, Source, Table, clean};
-use crate::model::{Mode, PlanRef, PlanRow, Target};
+use crate::model::{Mode, PlanRow, ServicePlanRef, Target};
+use crate::resolve::Lookups;
 
 const USER: usize = 0;
 const FROM: usize = 1;
@@ -81,14 +81,14 @@ pub fn read(source: Source, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64)
                 ));
             }
         };
-        let mut disable: Vec<PlanRef> = Vec::new();
+        let mut disable: Vec<ServicePlanRef> = Vec::new();
         for text in table
             .get(DISABLE)
             .split(';')
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = lookups.plan(text);
+            let plan = lookups.service_plan(text);
             if !disable.contains(&plan) {
                 disable.push(plan);
             }

@@ -3,12 +3,11 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::catalog::Lookup;
 use crate::error::InputError;
-use crate::input::Lookups;
 use crate::input::table::{Column, Source, Table};
 use crate::model::{OrgId, Orgs, ProductId, Products};
 use crate::money::{Amount, Currency};
+use crate::resolve::Lookups;
 
 const PRODUCT: usize = 0;
 const PRICE: usize = 1;
@@ -100,24 +99,15 @@ pub fn read(
         if text.is_empty() {
             return Err(table.empty_error(PRODUCT));
         }
-        let catalog = lookups.catalog();
-        let product = match lookups.get(text) {
-            Lookup::Sku(sku) => Some(ProductId::sku(*sku)),
-            Lookup::Unknown => products.find_other(text),
-            Lookup::Ambiguous(candidates) => {
-                let parts: Vec<&str> = candidates
-                    .iter()
-                    .map(|&s| catalog.sku(s).part.as_str())
-                    .collect();
-                return Err(table.error(
-                    PRODUCT,
-                    format!(
-                        "`{text}` is the display name of several products ({}): name the product by its SKU part number",
-                        parts.join(", ")
-                    ),
-                ));
-            }
-        };
+        let product = lookups.priced_product(products, text).map_err(|parts| {
+            table.error(
+                PRODUCT,
+                format!(
+                    "`{text}` is the display name of several products ({}): name the product by its SKU part number",
+                    parts.join(", ")
+                ),
+            )
+        })?;
         let currency = Currency::parse(table.get(CURRENCY)).ok_or_else(|| {
             table.error(
                 CURRENCY,

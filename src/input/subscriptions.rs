@@ -1,11 +1,11 @@
 //! subscriptions.csv: the organizations and their license pools.
 
-use crate::catalog::Lookup;
 use crate::error::InputError;
 use crate::input::domains::Domains;
+use crate::input::parse_count;
 use crate::input::table::{Column, Source, Table};
-use crate::input::{Lookups, parse_count};
-use crate::model::{Orgs, Pools, ProductId, Products};
+use crate::model::{Orgs, Pools, Products};
+use crate::resolve::Lookups;
 
 const ORGANIZATION: usize = 0;
 const PRODUCT: usize = 1;
@@ -92,15 +92,9 @@ pub fn read(
         if text.is_empty() {
             return Err(table.empty_error(PRODUCT));
         }
-        let catalog = lookups.catalog();
-        let product = match lookups.get(text) {
-            Lookup::Sku(sku) => ProductId::sku(*sku),
-            Lookup::Unknown => products.other(text),
-            Lookup::Ambiguous(candidates) => {
-                let parts: Vec<&str> = candidates
-                    .iter()
-                    .map(|&s| catalog.sku(s).part.as_str())
-                    .collect();
+        let product = match lookups.pool_product(products, text) {
+            Ok(product) => product,
+            Err(parts) => {
                 return Err(table.error(
                     PRODUCT,
                     format!(

@@ -7,10 +7,11 @@ use csv::StringRecord;
 use indicatif::ProgressBar;
 
 use crate::input::table::{Column, Header, Row, Source, Table, clean};
-use crate::input::{Lookups, split_products, yes_no};
+use crate::input::{split_products, yes_no};
 use crate::model::{
-    Duplicate, Held, Names, OrgId, Orgs, PlanRef, Pools, Products, Resolved, User, Users,
+    Duplicate, Held, Names, OrgId, Orgs, Pools, Products, ServicePlanRef, User, Users,
 };
+use crate::resolve::Lookups;
 
 const UPN: usize = 0;
 const LICENSES: usize = 1;
@@ -177,7 +178,7 @@ struct Builder<'a, 'c> {
     users: Users,
     /// Buffers reused from row to row.
     licenses: Vec<Held>,
-    disabled: Vec<PlanRef>,
+    disabled: Vec<ServicePlanRef>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
     /// The line of each user, to name the second of two users of one name.
@@ -226,7 +227,7 @@ impl Builder<'_, '_> {
             .map(clean)
             .filter(|t| !t.is_empty())
         {
-            let plan = self.lookups.plan(text);
+            let plan = self.lookups.service_plan(text);
             if !self.disabled.contains(&plan) {
                 self.disabled.push(plan);
             }
@@ -274,11 +275,7 @@ impl Builder<'_, '_> {
 
     /// Adds a license to the row's user; one listed twice counts once.
     fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
-        let product = match self.pools.resolve(self.lookups.get(text), org) {
-            Resolved::Product(product) => product,
-            // A license the catalog does not know, or cannot resolve: carried as written.
-            Resolved::Ambiguous | Resolved::Unknown => self.products.other(text),
-        };
+        let product = self.lookups.license(self.pools, self.products, text, org);
         match self.licenses.iter_mut().find(|h| h.product() == product) {
             Some(held) => *held = Held::new(product, held.via_group() || via_group),
             None => self.licenses.push(Held::new(product, via_group)),

@@ -444,9 +444,10 @@ pub fn files_in(dir: &Path) -> BTreeSet<String> {
     }
 }
 
-/// The four files `run` writes.
-pub const OUTPUTS: [&str; 4] = [
+/// The files `run` writes.
+pub const OUTPUTS: [&str; 5] = [
     "backup.csv",
+    "report.html",
     "result.csv",
     "subscription-actions.csv",
     "summary.json",

@@ -11,6 +11,7 @@ use crate::audit::{Audit, Invocation};
 use crate::codes::Code;
 use crate::costs::Costs;
 use crate::count::ActionKind;
+use crate::expand::Entry;
 use crate::model::{OrgId, Target};
 use crate::rules::Status;
 use crate::run::{Processed, Settings};
@@ -208,7 +209,7 @@ pub fn findings(p: &Processed, summary: &Summary) -> String {
     s
 }
 
-fn user_text<'a>(p: &'a Processed, entry: &'a crate::plan::Entry) -> &'a str {
+fn user_text<'a>(p: &'a Processed, entry: &'a Entry) -> &'a str {
     match (entry.user(), &p.tenant.plan[entry.row()].target) {
         (Some(u), _) => p.tenant.users.upn(u),
         (None, Target::Named(name)) => name,

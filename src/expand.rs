@@ -1,14 +1,12 @@
-//! Stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
+//! Plan expansion, stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
 //! row in users.csv order), settling rows that name the same user.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::catalog::{Lookup, key};
 use crate::codes::Code;
-use crate::model::{
-    Mode, Names, OrgId, PlanRef, PlanRow, ProductId, Resolved, Target, Tenant, User,
-};
+use crate::model::{Mode, Names, OrgId, PlanRow, ProductId, ServicePlanRef, Target, Tenant, User};
+use crate::resolve::{self, Lookup, Resolved, key};
 
 /// One planned user: 20 bytes, as there is one per planned user (ten million of
 /// them take 200 MB, not the 400 MB of `usize` and `Option` fields).
@@ -252,9 +250,9 @@ fn holders(tenant: &Tenant) -> Vec<Vec<(u32, Option<OrgId>)>> {
 
 /// `From` of `row` as it resolves for a user of `org`.
 fn resolve_from(tenant: &Tenant, row: &PlanRow, org: Option<OrgId>) -> Resolved {
-    row.from_lookup
-        .as_ref()
-        .map_or(Resolved::Unknown, |l| tenant.pools.resolve(l, org))
+    resolve::ends(&tenant.pools, row, org)
+        .from
+        .unwrap_or(Resolved::Unknown)
 }
 
 /// Whether a `*` row applies to `user`: they hold its `From`. A `From` that does not
@@ -285,7 +283,7 @@ fn holds_from(
 /// Marks `entry` with `code` if `row` gives its user another move than its first row.
 fn disagree(tenant: &Tenant, entry: &mut Entry, r: usize, org: Option<OrgId>, code: Code) {
     let (first, row) = (&tenant.plan[entry.row()], &tenant.plan[r]);
-    if entry.conflict.is_none() && Move::of(tenant, first, org) != Move::of(tenant, row, org) {
+    if entry.conflict.is_none() && Intent::of(tenant, first, org) != Intent::of(tenant, row, org) {
         entry.conflict = Some(Conflict {
             code,
             row: r as u32,
@@ -293,13 +291,13 @@ fn disagree(tenant: &Tenant, entry: &mut Entry, r: usize, org: Option<OrgId>, co
     }
 }
 
-/// What a row does to a user of `org`, as compared between rows: products as
-/// resolved (not as spelled), disabled plans as a set, and the mode.
+/// What a row asks for a user of `org`, as compared between rows: products as
+/// resolved (not as spelled), disabled service plans as a set, and the mode.
 #[derive(PartialEq, Eq, Debug)]
-struct Move {
+struct Intent {
     from: Option<Side>,
     to: Side,
-    disable: Vec<PlanKey>,
+    disable: Vec<ServicePlanKey>,
     mode: Mode,
 }
 
@@ -310,34 +308,31 @@ enum Side {
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum PlanKey {
+enum ServicePlanKey {
     Known(u32),
     Other(String),
 }
 
-impl Move {
-    fn of(tenant: &Tenant, row: &PlanRow, org: Option<OrgId>) -> Move {
-        let side = |lookup: &Lookup, text: &str| match tenant.pools.resolve(lookup, org) {
+impl Intent {
+    fn of(tenant: &Tenant, row: &PlanRow, org: Option<OrgId>) -> Intent {
+        let side = |resolved: Resolved, text: &str| match resolved {
             Resolved::Product(p) => Side::Product(p),
             Resolved::Ambiguous | Resolved::Unknown => Side::Text(key(text)),
         };
-        let mut disable: Vec<PlanKey> = row
+        let mut disable: Vec<ServicePlanKey> = row
             .disable
             .iter()
             .map(|p| match p {
-                PlanRef::Known(plan) => PlanKey::Known(*plan),
-                PlanRef::Other(text) => PlanKey::Other(key(text)),
+                ServicePlanRef::Known(plan) => ServicePlanKey::Known(*plan),
+                ServicePlanRef::Other(text) => ServicePlanKey::Other(key(text)),
             })
             .collect();
         disable.sort();
         disable.dedup();
-        Move {
-            from: row
-                .from_lookup
-                .as_ref()
-                .zip(row.from.as_deref())
-                .map(|(l, t)| side(l, t)),
-            to: side(&row.to_lookup, &row.to),
+        let ends = resolve::ends(&tenant.pools, row, org);
+        Intent {
+            from: ends.from.zip(row.from.as_deref()).map(|(r, t)| side(r, t)),
+            to: side(ends.to, &row.to),
             disable,
             mode: row.mode,
         }

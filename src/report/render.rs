@@ -11,7 +11,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use crate::codes::Code;
 use crate::count::ActionKind;
 use crate::money::group_digits;
-use crate::report_html::figures::{
+use crate::report::figures::{
     Applying, CodeLine, Figures, Listed, Money, OrgOutcome, PoolLine, UserLine,
 };
 

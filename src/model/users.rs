@@ -1,264 +1,8 @@
-//! The tenant in memory, as the inputs describe it: products (catalog SKUs or texts
-//! the catalog does not know), organizations and their domains, license pools, users,
-//! and the plan's rows. Built by [`crate::input`], read by every later stage.
-
-use std::borrow::Cow;
-use std::num::NonZeroU32;
+//! The users of users.csv, in one arena, and the index of their principal names.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap as HashMap;
 
-use crate::catalog::{Catalog, Lookup, PlanIdx, SkuIdx, key};
-
-/// A product as the tenant names it: a catalog SKU, or a text the catalog does not
-/// know (a trial, a new SKU), matched ignoring case and carried as first written.
-/// Held one past its index, so that an `Option<ProductId>` takes 4 bytes, not 8
-/// (a verdict holds two, and there is one verdict per planned user).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProductId(NonZeroU32);
-
-impl ProductId {
-    /// The product of a catalog SKU.
-    pub fn sku(sku: SkuIdx) -> ProductId {
-        ProductId::at(sku)
-    }
-
-    fn at(index: u32) -> ProductId {
-        ProductId(NonZeroU32::MIN.saturating_add(index))
-    }
-
-    fn index(self) -> u32 {
-        self.0.get() - 1
-    }
-}
-
-/// The products met in the inputs.
-#[derive(Debug)]
-pub struct Products {
-    skus: usize,
-    others: Vec<String>,
-    other_index: HashMap<String, u32>,
-    /// `other_index` by the text as written.
-    by_text: HashMap<String, u32>,
-}
-
-impl Products {
-    pub fn new(catalog: &Catalog) -> Products {
-        Products {
-            skus: catalog.sku_count(),
-            others: Vec::new(),
-            other_index: HashMap::default(),
-            by_text: HashMap::default(),
-        }
-    }
-
-    /// A product the catalog does not know, by its text.
-    pub fn other(&mut self, text: &str) -> ProductId {
-        // Exports repeat the same spellings on every row: skip normalizing them.
-        if let Some(&i) = self.by_text.get(text) {
-            return ProductId::at(i);
-        }
-        let id = self.other_by_key(text);
-        self.by_text.insert(text.to_string(), id.index());
-        id
-    }
-
-    fn other_by_key(&mut self, text: &str) -> ProductId {
-        let k = key(text);
-        if let Some(&i) = self.other_index.get(&k) {
-            return ProductId::at(i);
-        }
-        let id = (self.skus + self.others.len()) as u32;
-        self.others.push(text.to_string());
-        self.other_index.insert(k, id);
-        ProductId::at(id)
-    }
-
-    /// A product the catalog does not know, if the inputs named it.
-    pub fn find_other(&self, text: &str) -> Option<ProductId> {
-        self.other_index.get(&key(text)).map(|&i| ProductId::at(i))
-    }
-
-    /// The catalog SKU, if the product is one.
-    pub fn as_sku(&self, product: ProductId) -> Option<SkuIdx> {
-        let i = product.index();
-        ((i as usize) < self.skus).then_some(i)
-    }
-
-    /// How outputs name a product: its SKU part number, or the text as written.
-    pub fn name<'a>(&'a self, catalog: &'a Catalog, product: ProductId) -> &'a str {
-        match self.as_sku(product) {
-            Some(sku) => &catalog.sku(sku).part,
-            None => &self.others[product.index() as usize - self.skus],
-        }
-    }
-}
-
-/// An organization (tenant): the one that bought a subscription, or owns a domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct OrgId(pub u32);
-
-/// Organizations by name and by domain.
-#[derive(Debug, Default)]
-pub struct Orgs {
-    names: Vec<String>,
-    by_name: HashMap<String, OrgId>,
-    by_domain: HashMap<String, OrgId>,
-}
-
-impl Orgs {
-    /// The organization called `name` (ignoring case), added if new with this spelling.
-    pub fn intern(&mut self, name: &str) -> OrgId {
-        let k = name.to_lowercase();
-        if let Some(&id) = self.by_name.get(&k) {
-            return id;
-        }
-        let id = OrgId(self.names.len() as u32);
-        self.names.push(name.to_string());
-        self.by_name.insert(k, id);
-        id
-    }
-
-    /// Records that `org` owns `domain`; returns the owner already recorded if another.
-    pub fn add_domain(&mut self, domain: &str, org: OrgId) -> Option<OrgId> {
-        let owner = *self.by_domain.entry(domain.to_lowercase()).or_insert(org);
-        (owner != org).then_some(owner)
-    }
-
-    /// The organizations that own no domain yet (to give them their name as domain).
-    pub fn without_domain(&self) -> Vec<OrgId> {
-        let mut owning = vec![false; self.names.len()];
-        for org in self.by_domain.values() {
-            owning[org.0 as usize] = true;
-        }
-        (0..self.names.len() as u32)
-            .map(OrgId)
-            .filter(|o| !owning[o.0 as usize])
-            .collect()
-    }
-
-    pub fn name(&self, org: OrgId) -> &str {
-        &self.names[org.0 as usize]
-    }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
-    /// The owner of `domain` or of its nearest parent domain.
-    pub fn of_domain(&self, domain: &str) -> Option<OrgId> {
-        let domain = lowercase(domain);
-        let mut rest: &str = &domain;
-        loop {
-            if let Some(&org) = self.by_domain.get(rest) {
-                return Some(org);
-            }
-            rest = rest.split_once('.')?.1;
-        }
-    }
-
-    /// The organization of a user principal name: the owner of its domain.
-    pub fn of_user(&self, upn: &str) -> Option<OrgId> {
-        let at = upn.bytes().rposition(|b| b == b'@')?;
-        self.of_domain(&upn[at + 1..])
-    }
-
-    /// An organization given by its name or one of its domains.
-    pub fn find(&self, name_or_domain: &str) -> Option<OrgId> {
-        self.by_name
-            .get(&name_or_domain.to_lowercase())
-            .copied()
-            .or_else(|| self.of_domain(name_or_domain))
-    }
-}
-
-/// The licenses of one product bought by one organization (all its subscription rows).
-#[derive(Debug)]
-pub struct Pool {
-    pub org: OrgId,
-    pub product: ProductId,
-    pub total: u64,
-    pub assigned: u64,
-    pub active: bool,
-    /// The status as written when the pool is not active (for messages).
-    pub status: String,
-}
-
-/// Pools by organization and product.
-#[derive(Debug, Default)]
-pub struct Pools {
-    pub list: Vec<Pool>,
-    index: HashMap<(OrgId, ProductId), usize>,
-    by_product: HashMap<ProductId, Vec<OrgId>>,
-}
-
-impl Pools {
-    /// Adds a subscription row: rows of one organization and product add up, and
-    /// the pool is active if any row is.
-    pub fn add(
-        &mut self,
-        org: OrgId,
-        product: ProductId,
-        total: u64,
-        assigned: u64,
-        status: &str,
-        active: bool,
-    ) {
-        let i = *self.index.entry((org, product)).or_insert_with(|| {
-            self.by_product.entry(product).or_default().push(org);
-            self.list.push(Pool {
-                org,
-                product,
-                total: 0,
-                assigned: 0,
-                active: false,
-                status: status.to_string(),
-            });
-            self.list.len() - 1
-        });
-        let pool = &mut self.list[i];
-        pool.total = pool.total.saturating_add(total);
-        pool.assigned = pool.assigned.saturating_add(assigned);
-        pool.active |= active;
-    }
-
-    pub fn get(&self, org: OrgId, product: ProductId) -> Option<usize> {
-        self.index.get(&(org, product)).copied()
-    }
-
-    /// Resolves a looked-up product for a user of `org`: a display name shared by
-    /// several SKUs resolves to the one candidate the organization subscribes to.
-    pub fn resolve(&self, lookup: &Lookup, org: Option<OrgId>) -> Resolved {
-        match lookup {
-            Lookup::Sku(sku) => Resolved::Product(ProductId::sku(*sku)),
-            Lookup::Unknown => Resolved::Unknown,
-            Lookup::Ambiguous(candidates) => {
-                let mut subscribed = candidates
-                    .iter()
-                    .map(|&s| ProductId::sku(s))
-                    .filter(|&p| org.is_some_and(|o| self.subscribes(o, p)));
-                match (subscribed.next(), subscribed.next()) {
-                    (Some(product), None) => Resolved::Product(product),
-                    _ => Resolved::Ambiguous,
-                }
-            }
-        }
-    }
-
-    /// Whether `org` has a subscription of `product`, of any status.
-    pub fn subscribes(&self, org: OrgId, product: ProductId) -> bool {
-        self.index.contains_key(&(org, product))
-    }
-
-    /// The organizations with a subscription of `product`, in input order.
-    pub fn holders(&self, product: ProductId) -> &[OrgId] {
-        self.by_product.get(&product).map_or(&[], Vec::as_slice)
-    }
-}
+use crate::model::{OrgId, ProductId, ServicePlanRef};
 
 /// A license a user holds: the product, and whether it comes through a group
 /// (then it cannot be removed from the user directly). 4 bytes, the flag in the
@@ -271,7 +15,7 @@ const VIA_GROUP: u32 = 1 << 31;
 
 impl Held {
     pub fn new(product: ProductId, via_group: bool) -> Held {
-        Held(product.0.get() | if via_group { VIA_GROUP } else { 0 })
+        Held((product.index() + 1) | if via_group { VIA_GROUP } else { 0 })
     }
 
     pub fn product(self) -> ProductId {
@@ -292,30 +36,6 @@ impl std::fmt::Debug for Held {
     }
 }
 
-/// A service plan as named in an input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PlanRef {
-    Known(PlanIdx),
-    /// Not in the catalog: carried as written.
-    Other(Box<str>),
-}
-
-impl PlanRef {
-    pub fn new(catalog: &Catalog, text: &str) -> PlanRef {
-        match catalog.plan(text) {
-            Some(plan) => PlanRef::Known(plan),
-            None => PlanRef::Other(text.into()),
-        }
-    }
-
-    pub fn name<'a>(&'a self, catalog: &'a Catalog) -> &'a str {
-        match self {
-            PlanRef::Known(plan) => catalog.plan_name(*plan),
-            PlanRef::Other(text) => text,
-        }
-    }
-}
-
 /// One user of users.csv, as a view into [`Users`]. The principal name is not
 /// in the view: the rules never read it ([`Users::upn`] gives it).
 #[derive(Clone, Copy, Debug)]
@@ -323,7 +43,7 @@ pub struct User<'a> {
     pub org: Option<OrgId>,
     /// Every license, those from groups included, in the order of the export.
     pub licenses: &'a [Held],
-    pub disabled: &'a [PlanRef],
+    pub disabled: &'a [ServicePlanRef],
     pub usage_location: bool,
     pub blocked: bool,
 }
@@ -358,7 +78,7 @@ pub struct Users {
     blocks: Vec<usize>,
     upns: String,
     held: Vec<Held>,
-    disabled: Vec<PlanRef>,
+    disabled: Vec<ServicePlanRef>,
     /// (hash of the lowercased principal name, user) in file order, until
     /// [`Users::seal`] sorts it into [`Names`].
     index: Vec<(u32, u32)>,
@@ -621,125 +341,10 @@ fn same_upn(a: &str, b: &str) -> bool {
         .eq(b.chars().flat_map(char::to_lowercase))
 }
 
-/// How a plan row reassigns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Remove `From`, add `To`, keep every other license.
-    Swap,
-    /// End with `To` plus the licenses that come through groups.
-    ReplaceAll,
-}
-
-/// Who a plan row is for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// `*`: every holder of `From`, in an organization if given.
-    Holders {
-        organization: Option<String>,
-    },
-    Named(String),
-}
-
-/// One row of plan.csv, validated and with its products looked up.
-#[derive(Debug)]
-pub struct PlanRow {
-    /// Line in plan.csv (the header is line 1).
-    pub line: u64,
-    pub target: Target,
-    /// As written; `None` when empty.
-    pub from: Option<String>,
-    pub to: String,
-    pub from_lookup: Option<Lookup>,
-    pub to_lookup: Lookup,
-    pub disable: Vec<PlanRef>,
-    pub mode: Mode,
-}
-
-impl PlanRow {
-    /// `From` (when given) and `To` as they resolve for a user of `org`: a display
-    /// name shared by several products resolves through the organization's
-    /// subscriptions ([`Pools::resolve`]).
-    pub fn resolve(&self, pools: &Pools, org: Option<OrgId>) -> (Option<Resolved>, Resolved) {
-        let from = self.from_lookup.as_ref().map(|l| pools.resolve(l, org));
-        (from, pools.resolve(&self.to_lookup, org))
-    }
-
-    /// The products `From` and `To` resolve to for a user of `org`; `None` for
-    /// one that is empty or does not resolve to one product. Worked out again
-    /// where needed rather than kept per user: ten million users would keep 80 MB.
-    pub fn products(
-        &self,
-        pools: &Pools,
-        org: Option<OrgId>,
-    ) -> (Option<ProductId>, Option<ProductId>) {
-        let (from, to) = self.resolve(pools, org);
-        (from.and_then(Resolved::product), to.product())
-    }
-}
-
-/// How many data rows each input file had.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RowCounts {
-    pub users: u64,
-    pub subscriptions: u64,
-    pub plan: u64,
-    pub domains: Option<u64>,
-    pub prices: Option<u64>,
-}
-
-/// Everything the inputs say.
-#[derive(Debug)]
-pub struct Tenant {
-    pub products: Products,
-    pub orgs: Orgs,
-    pub pools: Pools,
-    pub users: Users,
-    pub plan: Vec<PlanRow>,
-    pub rows: RowCounts,
-    /// Input that is usable but almost surely not what was meant, located like an
-    /// error; printed on stderr.
-    pub warnings: Vec<String>,
-    /// prices.csv's prices (none without the file).
-    pub prices: crate::input::prices::Prices,
-    /// Each input file's size and SHA-256, for the audit trail.
-    pub digests: crate::input::Digests,
-}
-
-/// A product name resolved for one user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resolved {
-    Product(ProductId),
-    Ambiguous,
-    Unknown,
-}
-
-impl Resolved {
-    pub fn product(self) -> Option<ProductId> {
-        match self {
-            Resolved::Product(p) => Some(p),
-            Resolved::Ambiguous | Resolved::Unknown => None,
-        }
-    }
-}
-
-/// `text` lowercased, borrowed when it already is (most domains and names are).
-fn lowercase(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() {
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(text.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(text)
-        }
-    } else if text.chars().any(char::is_uppercase) {
-        Cow::Owned(text.to_lowercase())
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustc_hash::FxHashMap as HashMap;
 
     fn user() -> User<'static> {
         User {

@@ -8,9 +8,9 @@ use crate::codes::Code;
 use crate::costs::{self, Costs};
 use crate::count::ActionKind;
 use crate::output::head;
-use crate::report::Summary;
 use crate::rules::Status;
 use crate::run::Processed;
+use crate::summary::Summary;
 
 /// Users shown in any list of users; the rest are in result.csv.
 pub const USERS_SHOWN: usize = 10;
@@ -307,7 +307,7 @@ impl Figures {
                 }
             }
             if backup {
-                let lost = verdict.moved.as_ref().map(|m| m.lost).unwrap_or_default();
+                let lost = verdict.change.as_ref().map(|c| c.lost).unwrap_or_default();
                 for service in lost.names() {
                     *services.entry(service).or_default() += 1;
                 }
