@@ -31,6 +31,8 @@ mod progress;
 mod properties;
 #[path = "integration/reassign.rs"]
 mod reassign;
+#[path = "integration/report.rs"]
+mod report;
 #[path = "integration/rules.rs"]
 mod rules;
 #[path = "integration/samples.rs"]

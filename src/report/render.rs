@@ -394,9 +394,9 @@ fn seats(pool: &PoolLine) -> Markup {
     html! {
         div.seats {
             @for (class, label, value) in rows {
-                span { (label) }
-                span.track aria-hidden="true" { span class=(format!("fill {class}")) style=(share(value, widest)) {} }
-                span.v { (num(value)) }
+                span { (label) } " "
+                span.track aria-hidden="true" { span class=(format!("fill {class}")) style=(share(value, widest)) {} } " "
+                span.v { (num(value)) } " "
             }
         }
     }
@@ -843,7 +843,7 @@ fn audit(f: &Figures) -> Markup {
                 tbody {
                     @for i in &a.inputs {
                         tr data-file=(i.file) {
-                            td.wrap { (i.file) span.sub { (i.path) } }
+                            td.wrap { (i.file) " " span.sub { (i.path) } }
                             td.num { (num(i.rows)) }
                             td.num { (num(i.bytes)) }
                             td.hash { (i.sha256) }

@@ -120,6 +120,7 @@ impl Case {
                 .map(|t| Table::parse("subscription-actions.csv", t)),
             backup: read("backup.csv").map(|t| Table::parse("backup.csv", t)),
             summary: read("summary.json"),
+            report: read("report.html"),
         }
     }
 }
@@ -179,6 +180,7 @@ pub struct Outcome {
     actions: Option<Table>,
     backup: Option<Table>,
     summary: Option<String>,
+    report: Option<String>,
 }
 
 impl Outcome {
@@ -229,6 +231,12 @@ impl Outcome {
         serde_json::from_str(text).unwrap_or_else(|e| panic!("summary.json: {e}\n{text}"))
     }
 
+    /// report.html, as written.
+    #[track_caller]
+    pub fn report(&self) -> &str {
+        self.file("report.html", &self.report).as_str()
+    }
+
     /// The result row of `user` (as spelled in result.csv).
     #[track_caller]
     pub fn user(&self, user: &str) -> Row<'_> {
@@ -264,6 +272,7 @@ impl Outcome {
             && self.actions.is_none()
             && self.backup.is_none()
             && self.summary.is_none()
+            && self.report.is_none()
     }
 }
 
