@@ -40,7 +40,7 @@ enum Command {
     Run(RunArgs),
     /// Validate and print the findings grouped by code; write nothing.
     Check(InputArgs),
-    /// Write a realistic synthetic tenant (the four input files) into --out.
+    /// Write a realistic synthetic tenant (the input files, prices.csv too) into --out.
     Generate(GenerateArgs),
 }
 
@@ -55,7 +55,8 @@ struct GenerateArgs {
     /// The same seed gives the same files.
     #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
-    /// Folder to write users.csv, subscriptions.csv, plan.csv and domains.csv into.
+    /// Folder to write users.csv, subscriptions.csv, plan.csv, domains.csv and
+    /// prices.csv into.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }

@@ -635,7 +635,10 @@ fn bounded_on_a_hundred_thousand_users() {
     assert!(organizations > 20);
     let bars = page.rows("outcome-table");
     assert_eq!(bars.len(), 21);
-    assert_eq!(bars[20][0], format!("{} other organizations", organizations - 20));
+    assert_eq!(
+        bars[20][0],
+        format!("{} other organizations", organizations - 20)
+    );
     let planned: u64 = bars.iter().map(|r| number(&r[5])).sum();
     assert_eq!(planned, summary["planned"].as_u64().unwrap());
     // The pools listed are those of subscription-actions.csv, at most 100.
