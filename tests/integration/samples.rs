@@ -679,7 +679,16 @@ fn partner() {
     let summary = out.summary();
     assert_eq!(
         summary["inputs"],
-        json!({"users": 36, "subscriptions": 16, "plan": 22, "domains": 9})
+        json!({"users": 36, "subscriptions": 16, "plan": 22, "domains": 9, "prices": 10})
+    );
+    // As samples/README.md works them out.
+    assert_eq!(
+        summary["costs"],
+        json!({
+            "EUR": {"before": "440.70", "after": "325.70", "change": "-115.00"},
+            "USD": {"before": "562.20", "after": "392.40", "change": "-169.80"},
+            "unpriced": ["Northwind Traders/POWER_BI_PRO"]
+        })
     );
     assert_eq!(summary["planned"], 25);
     assert_eq!(
