@@ -259,7 +259,7 @@ fn key_figures(f: &Figures) -> Markup {
                                     th scope="row" { @if c.currency.is_empty() { "no currency named" } @else { (c.currency) } }
                                     td.num { (money(&Money { amount: c.before.clone(), currency: c.currency.clone() })) }
                                     td.num { (money(&Money { amount: c.after.clone(), currency: c.currency.clone() })) }
-                                    td.num class=(change_class(&c.change)) { (money(&Money { amount: c.change.clone(), currency: c.currency.clone() })) }
+                                    td class=(change_class(&c.change)) { (money(&Money { amount: c.change.clone(), currency: c.currency.clone() })) }
                                 }
                             }
                             @if lines.is_empty() {
@@ -454,7 +454,7 @@ fn subscriptions(f: &Figures) -> Markup {
                                     @if priced {
                                         @match &pool.cost {
                                             Some(cost) => {
-                                                td.num class=(change_class(&cost.change.amount)) {
+                                                td class=(change_class(&cost.change.amount)) {
                                                     (money(&cost.change))
                                                     span.sub { (money(&cost.before)) " → " (money(&cost.after)) }
                                                 }
