@@ -9,34 +9,26 @@ use std::path::Path;
 
 use crate::audit::{Digest, DigestSlot};
 use crate::error::InputError;
-use crate::input::table::{Column, Source, Table};
+use crate::input::table::{Source, Table, columns};
 use crate::resolve::key;
 
 /// The built-in copy of Microsoft's table.
 const BUILTIN: &[u8] = include_bytes!("../data/ms-licensing-catalog.csv");
 
 /// Index of a product in the catalog.
-pub type SkuIdx = u32;
+pub(crate) type SkuIdx = u32;
 /// Index of a service plan in the catalog.
-pub type ServicePlanIdx = u32;
+pub(crate) type ServicePlanIdx = u32;
 
 /// A product of the catalog.
 #[derive(Debug)]
-pub struct Sku {
+pub(crate) struct Sku {
     /// The SKU part number (`SPB`): how outputs name the product.
-    pub part: String,
-    pub display_name: String,
+    pub(crate) part: String,
+    /// Its first display name in the table (the report shows it beside the part number).
+    pub(crate) display_name: String,
     /// The service plans it contains, sorted.
-    pub service_plans: Vec<ServicePlanIdx>,
-}
-
-/// What a product name resolves to, before any organization is considered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    Sku(SkuIdx),
-    /// A display name shared by several products.
-    Ambiguous(Vec<SkuIdx>),
-    Unknown,
+    pub(crate) service_plans: Vec<ServicePlanIdx>,
 }
 
 /// The products and service plans of the catalog.
@@ -54,46 +46,28 @@ pub struct Catalog {
     digest: Digest,
 }
 
-const DISPLAY: usize = 0;
-const PART: usize = 1;
-const ID: usize = 2;
-const SERVICE_PLAN_NAME: usize = 3;
-const SERVICE_PLAN_ID: usize = 4;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["Product_Display_Name"],
-        required: true,
-    },
-    Column {
-        names: &["String_Id"],
-        required: true,
-    },
-    Column {
-        names: &["GUID"],
-        required: true,
-    },
-    Column {
-        names: &["Service_Plan_Name"],
-        required: true,
-    },
-    Column {
-        names: &["Service_Plan_Id"],
-        required: true,
-    },
-];
+columns! {
+    /// The columns of Microsoft's table.
+    enum Column {
+        DisplayName: required ["Product_Display_Name"],
+        Part: required ["String_Id"],
+        Id: required ["GUID"],
+        ServicePlanName: required ["Service_Plan_Name"],
+        ServicePlanId: required ["Service_Plan_Id"],
+    }
+}
 
 impl Catalog {
     /// The table embedded in the binary.
     pub fn builtin() -> Result<Catalog, InputError> {
         let (source, slot) = Source::bytes("built-in catalog", BUILTIN);
-        Catalog::read(Table::open(source, COLUMNS)?, &slot)
+        Catalog::read(Table::open::<Column>(source)?, &slot)
     }
 
     /// A table in Microsoft's published CSV format (`--catalog`).
-    pub fn load(path: &Path) -> Result<Catalog, InputError> {
+    pub(crate) fn load(path: &Path) -> Result<Catalog, InputError> {
         let (source, slot) = Source::open(path)?;
-        Catalog::read(Table::open(source, COLUMNS)?, &slot)
+        Catalog::read(Table::open::<Column>(source)?, &slot)
     }
 
     fn read(mut table: Table, slot: &DigestSlot) -> Result<Catalog, InputError> {
@@ -111,31 +85,42 @@ impl Catalog {
             },
         };
         while table.next_row()? {
-            for column in [DISPLAY, PART, ID] {
+            for column in [Column::DisplayName, Column::Part, Column::Id] {
                 if table.get(column).is_empty() {
                     return Err(table.empty_error(column));
                 }
             }
-            let part = table.get(PART);
+            let part = table.get(Column::Part);
             let sku = match catalog.by_part.get(&key(part)) {
                 Some(&sku) => sku,
                 None => {
                     let sku = catalog.skus.len() as SkuIdx;
                     catalog.skus.push(Sku {
                         part: part.to_string(),
-                        display_name: table.get(DISPLAY).to_string(),
+                        display_name: table.get(Column::DisplayName).to_string(),
                         service_plans: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
-                    let names = catalog.by_name.entry(key(table.get(DISPLAY))).or_default();
-                    if !names.contains(&sku) {
-                        names.push(sku);
-                    }
                     sku
                 }
             };
-            catalog.by_id.entry(key(table.get(ID))).or_insert(sku);
-            let (plan_name, plan_id) = (table.get(SERVICE_PLAN_NAME), table.get(SERVICE_PLAN_ID));
+            // A SKU part number listed with several ids and display names
+            // (`MCOPSTN5`) is one product that resolves from any of them.
+            let names = catalog
+                .by_name
+                .entry(key(table.get(Column::DisplayName)))
+                .or_default();
+            if !names.contains(&sku) {
+                names.push(sku);
+            }
+            catalog
+                .by_id
+                .entry(key(table.get(Column::Id)))
+                .or_insert(sku);
+            let (plan_name, plan_id) = (
+                table.get(Column::ServicePlanName),
+                table.get(Column::ServicePlanId),
+            );
             if plan_name.is_empty() && plan_id.is_empty() {
                 continue;
             }
@@ -156,7 +141,7 @@ impl Catalog {
     }
 
     /// The table's size and SHA-256, taken as it was read.
-    pub fn digest(&self) -> Digest {
+    pub(crate) fn digest(&self) -> Digest {
         self.digest
     }
 
@@ -184,22 +169,22 @@ impl Catalog {
     }
 
     /// The product of this SKU part number, compared as [`key`]s.
-    pub fn sku_by_part(&self, key: &str) -> Option<SkuIdx> {
+    pub(crate) fn sku_by_part(&self, key: &str) -> Option<SkuIdx> {
         self.by_part.get(key).copied()
     }
 
     /// The product of this SKU id, compared as [`key`]s.
-    pub fn sku_by_id(&self, key: &str) -> Option<SkuIdx> {
+    pub(crate) fn sku_by_id(&self, key: &str) -> Option<SkuIdx> {
         self.by_id.get(key).copied()
     }
 
     /// The products of this display name, compared as [`key`]s (several share some).
-    pub fn skus_by_name(&self, key: &str) -> Option<&[SkuIdx]> {
+    pub(crate) fn skus_by_name(&self, key: &str) -> Option<&[SkuIdx]> {
         self.by_name.get(key).map(Vec::as_slice)
     }
 
     /// The service plan of this id or of any of its names, compared as [`key`]s.
-    pub fn service_plan_by_key(&self, key: &str) -> Option<ServicePlanIdx> {
+    pub(crate) fn service_plan_by_key(&self, key: &str) -> Option<ServicePlanIdx> {
         self.service_plan_by_id
             .get(key)
             .or_else(|| self.service_plan_by_name.get(key))
@@ -210,11 +195,11 @@ impl Catalog {
         clippy::indexing_slicing,
         reason = "a SkuIdx is only made by this catalog, for one of its products"
     )]
-    pub fn sku(&self, sku: SkuIdx) -> &Sku {
+    pub(crate) fn sku(&self, sku: SkuIdx) -> &Sku {
         &self.skus[sku as usize]
     }
 
-    pub fn sku_count(&self) -> usize {
+    pub(crate) fn sku_count(&self) -> usize {
         self.skus.len()
     }
 
@@ -223,12 +208,12 @@ impl Catalog {
         clippy::indexing_slicing,
         reason = "a ServicePlanIdx is only made by this catalog, for one of its plans"
     )]
-    pub fn service_plan_name(&self, plan: ServicePlanIdx) -> &str {
+    pub(crate) fn service_plan_name(&self, plan: ServicePlanIdx) -> &str {
         &self.service_plans[plan as usize]
     }
 
     /// Whether product `sku` contains service plan `plan`.
-    pub fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
+    pub(crate) fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
         self.skus
             .get(sku as usize)
             .is_some_and(|s| s.service_plans.binary_search(&plan).is_ok())

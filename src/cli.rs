@@ -1,5 +1,5 @@
 //! The command line: arguments → [`Settings`], dispatch, and the one place where an
-//! outcome becomes an exit code.
+//! outcome becomes an exit code ([`Exit`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::audit::{Invocation, Started};
 use crate::error::Error;
+use crate::exit::Exit;
 use crate::generate;
 use crate::input::InputPaths;
 use crate::output;
@@ -140,16 +141,14 @@ impl InputArgs {
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            eprintln!("replan: {err}");
-            ExitCode::from(2)
-        }
-    }
+    let exit = dispatch(cli).unwrap_or_else(|err| {
+        eprintln!("replan: {err}");
+        Exit::Unusable
+    });
+    exit.into()
 }
 
-fn dispatch(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Run(args) => {
             let settings = args.inputs.settings();
@@ -167,7 +166,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
                 seed: args.seed,
             };
             generate::generate(&spec, &args.out)?;
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Check(args) => {
             let settings = args.settings();
@@ -189,7 +188,7 @@ fn run_and_write(
     settings: &Settings,
     invocation: &Invocation,
     progress: &Progress,
-) -> Result<u8, Error> {
+) -> Result<Exit, Error> {
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
     let mut summary = Summary::of(&processed, settings, invocation);

@@ -4,7 +4,7 @@
 use crate::catalog::Catalog;
 use crate::codes::Code;
 use crate::expand::Entry;
-use crate::model::{OrgId, Pools, ProductId, Tenant};
+use crate::model::{OrgId, Pool, Pools, ProductId, Tenant};
 use crate::resolve;
 use crate::rules::{Status, Verdict};
 
@@ -24,10 +24,26 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Licenses available: total − assigned + freed (negative when over-assigned).
-    pub fn available(&self, total: u64, assigned: u64) -> i128 {
-        i128::from(total) - i128::from(assigned) + i128::from(self.freed)
+    /// Licenses of `pool` available: total − assigned + freed (negative when
+    /// over-assigned).
+    pub fn available(&self, pool: &Pool) -> i128 {
+        available(pool, self.freed)
     }
+
+    /// Users who wanted a seat: those who took one and those blocked.
+    pub fn wanted(&self) -> u64 {
+        self.moved_in + self.blocked
+    }
+
+    /// Licenses of `pool` to buy for every user who wanted a seat to get one.
+    pub fn licenses_to_buy(&self, pool: &Pool) -> u64 {
+        (i128::from(self.wanted()) - self.available(pool)).max(0) as u64
+    }
+}
+
+/// Licenses of `pool` available once `freed` seats are given back.
+fn available(pool: &Pool, freed: u64) -> i128 {
+    i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed)
 }
 
 /// Blocks the moves that pools cannot take (`not-enough-licenses`) and tallies every
@@ -122,8 +138,7 @@ pub fn settle(
         let keep: Vec<Option<u64>> = (0..tallies.len())
             .map(|p| {
                 let pool = &pools.list[p];
-                let available =
-                    i128::from(pool.total) - i128::from(pool.assigned) + i128::from(freed[p]);
+                let available = available(pool, freed[p]);
                 // An over-assigned pool that nobody moves into blocks nobody.
                 if wanting[p] == 0 || i128::from(wanting[p]) <= available {
                     None
@@ -281,14 +296,12 @@ fn action(tenant: &Tenant, p: usize, t: &Tally) -> Action {
         reason: String::new(),
     };
     if t.blocked > 0 {
-        let wanted = i128::from(t.moved_in + t.blocked);
-        let available = t.available(pool.total, pool.assigned);
         action.kind = ActionKind::BuyLicenses;
-        action.to_buy = (wanted - available).max(0) as u64;
+        action.to_buy = t.licenses_to_buy(pool);
         action.reason = format!(
             "{} wanted a license and {} available: buy {} to move the {} blocked",
-            users(wanted),
-            available.max(0),
+            users(i128::from(t.wanted())),
+            t.available(pool).max(0),
             action.to_buy,
             users(i128::from(t.blocked))
         );

@@ -1,4 +1,4 @@
-//! Errors that stop a run before any output is written (exit code 2): unusable
+//! Errors that stop a run before any output is written ([`crate::exit::Exit::Unusable`]): unusable
 //! invocation or input. Findings about users are not errors: they are data in the
 //! result (see [`crate::codes`]).
 

@@ -11,14 +11,14 @@ use crate::resolve::{self, Lookup, Resolved, key};
 /// One planned user: 20 bytes, as there is one per planned user (ten million of
 /// them take 200 MB, not the 400 MB of `usize` and `Option` fields).
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     row: u32,
     /// `NONE` when the plan names a user who is not in users.csv.
     user: u32,
     /// `NONE` when the user's organization is not known.
     org: u32,
     /// Another row that gives this user a different move.
-    pub conflict: Option<Conflict>,
+    pub(crate) conflict: Option<Conflict>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -35,33 +35,33 @@ impl Entry {
     }
 
     /// The first plan row for this user (index into `Tenant::plan`).
-    pub fn row(&self) -> usize {
+    pub(crate) fn row(&self) -> usize {
         self.row as usize
     }
 
     /// The user in users.csv; `None` when the plan names a user who is not there.
-    pub fn user(&self) -> Option<u32> {
+    pub(crate) fn user(&self) -> Option<u32> {
         (self.user != NONE).then_some(self.user)
     }
 
     /// The user's organization, kept here because every later stage asks for it.
-    pub fn org(&self) -> Option<OrgId> {
+    pub(crate) fn org(&self) -> Option<OrgId> {
         (self.org != NONE).then_some(OrgId(self.org))
     }
 }
 
 /// Two plan rows that disagree about one user.
 #[derive(Clone, Copy, Debug)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     /// `duplicate-user` (named rows) or `ambiguous-plan` (`*` rows).
-    pub code: Code,
+    pub(crate) code: Code,
     /// The row that disagrees with the first (index into `Tenant::plan`).
     row: u32,
 }
 
 impl Conflict {
     /// The line in plan.csv of the row that disagrees with the first.
-    pub fn line(&self, tenant: &Tenant) -> u64 {
+    pub(crate) fn line(&self, tenant: &Tenant) -> u64 {
         tenant.plan[self.row as usize].line
     }
 }
@@ -69,12 +69,19 @@ impl Conflict {
 /// The plan, one entry per user.
 #[derive(Debug)]
 pub struct Expansion {
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// Lines of `*` rows that matched nobody.
-    pub unmatched: Vec<u64>,
+    pub(crate) unmatched: Vec<u64>,
 }
 
 const NO_ENTRY: u32 = u32::MAX;
+
+impl Expansion {
+    /// How many planned users: one entry each.
+    pub fn planned(&self) -> usize {
+        self.entries.len()
+    }
+}
 
 /// Expands every plan row.
 pub fn expand(tenant: &Tenant, names: &Names) -> Expansion {
@@ -273,7 +280,7 @@ fn holds_from(
         Resolved::Ambiguous | Resolved::Unknown => {
             let candidate = match lookup {
                 Lookup::Ambiguous(skus) => skus.iter().any(|&s| held(ProductId::sku(s))),
-                _ => false,
+                Lookup::Sku(_) | Lookup::Unknown => false,
             };
             candidate || unknown_from.is_some_and(held)
         }

@@ -15,25 +15,30 @@
 // index comes from input ([`input`], [`catalog`]).
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+// The public surface: the binary's entry point, and the stages fuzz/ and tests/
+// drive as `replan run` does (reading, expanding, processing, summarizing,
+// writing). The rest is the crate's own.
 pub mod audit;
 pub mod catalog;
 pub mod cli;
-pub mod codes;
-pub mod costs;
-pub mod count;
 pub mod error;
+pub mod exit;
 pub mod expand;
-pub mod generate;
 pub mod input;
-pub mod message;
-pub mod model;
-pub mod money;
 pub mod output;
 pub mod progress;
-pub mod reassign;
-pub mod report;
-pub mod resolve;
-pub mod rules;
 pub mod run;
-pub mod services;
 pub mod summary;
+
+pub(crate) mod codes;
+pub(crate) mod costs;
+pub(crate) mod count;
+pub(crate) mod generate;
+pub(crate) mod message;
+pub(crate) mod model;
+pub(crate) mod money;
+pub(crate) mod reassign;
+pub(crate) mod report;
+pub(crate) mod resolve;
+pub(crate) mod rules;
+pub(crate) mod services;

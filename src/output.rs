@@ -220,21 +220,7 @@ fn write_result<W: Write + Send>(
     bar: &indicatif::ProgressBar,
 ) -> io::Result<()> {
     let mut header = csv_writer(&mut *w);
-    row(
-        &mut header,
-        &[
-            "user",
-            "organization",
-            "from",
-            "to",
-            "status",
-            "codes",
-            "licenses_before",
-            "licenses_after",
-            "disabled_plans",
-            "message",
-        ],
-    )?;
+    row(&mut header, &RESULT_COLUMNS.map(|(name, _)| name))?;
     header.flush()?;
     drop(header);
     let rows = p.verdicts.len();
@@ -291,20 +277,59 @@ fn write_result<W: Write + Send>(
 #[derive(Default)]
 struct Buffers {
     bytes: Vec<u8>,
-    text: String,
+    text: RowText,
     scratch: Scratch,
 }
 
+/// One row of result.csv, as its cells.
+struct ResultRow<'a> {
+    user: &'a str,
+    organization: &'a str,
+    from: &'a str,
+    to: &'a str,
+    status: &'a str,
+    codes: &'a str,
+    licenses_before: &'a str,
+    licenses_after: &'a str,
+    disabled_plans: &'a str,
+    message: &'a str,
+}
+
+/// result.csv's columns, in order: each header and the cell of a row under it.
+type ResultCell = for<'r> fn(&'r ResultRow<'r>) -> &'r str;
+const RESULT_COLUMNS: [(&str, ResultCell); 10] = [
+    ("user", |r| r.user),
+    ("organization", |r| r.organization),
+    ("from", |r| r.from),
+    ("to", |r| r.to),
+    ("status", |r| r.status),
+    ("codes", |r| r.codes),
+    ("licenses_before", |r| r.licenses_before),
+    ("licenses_after", |r| r.licenses_after),
+    ("disabled_plans", |r| r.disabled_plans),
+    ("message", |r| r.message),
+];
+
+/// The texts a result row's cells are joined into, reused from row to row.
+#[derive(Default)]
+struct RowText {
+    codes: String,
+    licenses_before: String,
+    licenses_after: String,
+    disabled_plans: String,
+    message: String,
+}
+
 /// The first cells of a result row.
-pub struct Head<'a> {
-    pub user: &'a str,
-    pub organization: &'a str,
-    pub from: &'a str,
-    pub to: &'a str,
+pub(crate) struct Head<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) organization: &'a str,
+    pub(crate) from: &'a str,
+    pub(crate) to: &'a str,
 }
 
 /// The first cells of result row `i` (before formula escaping).
-pub fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
+pub(crate) fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];
@@ -335,7 +360,7 @@ fn result_row<W: Write>(
     w: &mut csv::Writer<W>,
     p: &Processed,
     i: usize,
-    buf: &mut String,
+    text: &mut RowText,
     scratch: &mut Scratch,
 ) -> io::Result<()> {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
@@ -349,35 +374,62 @@ fn result_row<W: Write>(
         from,
         to,
     } = head(p, i, &ends);
-    for text in [user, organization, from, to, verdict.status.as_str()] {
-        cell(w, text)?;
-    }
-    join_into(buf, verdict.codes().iter().map(Code::as_str), ';');
-    cell(w, buf)?;
-    let user = entry.user().map(|u| tenant.users.get(u));
-    let licenses = user.map_or(&[][..], |u| u.licenses);
-    join_into(buf, licenses.iter().map(|h| name(h.product())), '+');
-    cell(w, buf)?;
+    join_into(
+        &mut text.codes,
+        verdict.codes().iter().map(Code::as_str),
+        ';',
+    );
+    let user_now = entry.user().map(|u| tenant.users.get(u));
+    let licenses = user_now.map_or(&[][..], |u| u.licenses);
+    join_into(
+        &mut text.licenses_before,
+        licenses.iter().map(|h| name(h.product())),
+        '+',
+    );
     let row = &tenant.plan[entry.row()];
-    match (user, verdict.status, ends.to) {
+    match (user_now, verdict.status, ends.to) {
         (Some(user), Status::Reassigned, Some(to)) => {
             let Scratch { after, disabled } = scratch;
             reassign::after(&user, ends.from, to, row.mode, after);
-            join_into(buf, after.iter().map(|&p| name(p)), '+');
-            cell(w, buf)?;
+            join_into(
+                &mut text.licenses_after,
+                after.iter().map(|&p| name(p)),
+                '+',
+            );
             let products = &tenant.products;
             reassign::disabled_after(catalog, products, &user, after, &row.disable, disabled);
-            join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
+            join_into(
+                &mut text.disabled_plans,
+                disabled.iter().map(|d| d.name(catalog)),
+                ';',
+            );
         }
         _ => {
-            cell(w, buf)?;
-            let disabled = user.map_or(&[][..], |u| u.disabled);
-            join_into(buf, disabled.iter().map(|d| d.name(catalog)), ';');
+            text.licenses_after.clone_from(&text.licenses_before);
+            let disabled = user_now.map_or(&[][..], |u| u.disabled);
+            join_into(
+                &mut text.disabled_plans,
+                disabled.iter().map(|d| d.name(catalog)),
+                ';',
+            );
         }
     }
-    cell(w, buf)?;
-    message(p, i, &ends, buf);
-    cell(w, buf)?;
+    message(p, i, &ends, &mut text.message);
+    let cells = ResultRow {
+        user,
+        organization,
+        from,
+        to,
+        status: verdict.status.as_str(),
+        codes: &text.codes,
+        licenses_before: &text.licenses_before,
+        licenses_after: &text.licenses_after,
+        disabled_plans: &text.disabled_plans,
+        message: &text.message,
+    };
+    for (_, cell_of) in RESULT_COLUMNS {
+        cell(w, cell_of(&cells))?;
+    }
     end(w)
 }
 

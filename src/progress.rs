@@ -12,7 +12,7 @@ pub struct Progress {
 
 impl Progress {
     /// Shown when stderr is a terminal, unless `quiet`.
-    pub fn new(quiet: bool) -> Progress {
+    pub(crate) fn new(quiet: bool) -> Progress {
         Progress {
             shown: !quiet && std::io::stderr().is_terminal(),
         }
@@ -39,7 +39,7 @@ impl Progress {
     }
 
     /// A bar of `len` bytes.
-    pub fn bytes(&self, len: u64, label: &'static str) -> ProgressBar {
+    pub(crate) fn bytes(&self, len: u64, label: &'static str) -> ProgressBar {
         let bar = self.bar(len, label);
         if let Ok(style) = ProgressStyle::with_template(
             "{msg:>12} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec})",

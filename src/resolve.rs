@@ -4,7 +4,8 @@
 //! display name shared by several SKUs through the subscriptions of the user's
 //! organization ([`product`]); a planned user's `From` and `To` ([`ends`]); a
 //! service plan by id or any of its names ([`service_plan`]); and what each input
-//! file does with a name that does not resolve.
+//! file does with a name that does not resolve (licenses joined with `;` or `,`
+//! included: [`Lookups::licenses`]).
 
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
@@ -142,9 +143,16 @@ pub fn ends(pools: &Pools, row: &PlanRow, org: Option<OrgId>) -> Ends {
 pub fn catalog_product(products: &Products, resolved: Resolved) -> Result<ProductId, Code> {
     match resolved {
         Resolved::Product(p) if products.as_sku(p).is_some() => Ok(p),
+        Resolved::Product(_) | Resolved::Unknown => Err(Code::UnknownProduct),
         Resolved::Ambiguous => Err(Code::AmbiguousProduct),
-        _ => Err(Code::UnknownProduct),
     }
+}
+
+/// Whether a product that users.csv names is known: a catalog product, or one
+/// that subscriptions.csv lists (matched as text). Any other is an unknown
+/// license, never silent ([`crate::input::unknown`]).
+pub fn is_known(products: &Products, pools: &Pools, product: ProductId) -> bool {
+    products.as_sku(product).is_some() || !pools.holders(product).is_empty()
 }
 
 /// Product names already looked up, as the inputs are read: exports repeat the
@@ -166,6 +174,10 @@ impl<'c> Lookups<'c> {
             found: Vec::new(),
             service_plans: HashMap::default(),
         }
+    }
+
+    pub fn catalog(&self) -> &'c Catalog {
+        self.catalog
     }
 
     /// The service plan named `text`, as [`service_plan_ref`] finds it.
@@ -195,19 +207,56 @@ impl<'c> Lookups<'c> {
         &self.found[i]
     }
 
-    /// A license of users.csv held by a user of `org`: the product it resolves to
-    /// for them, or one the catalog does not know (or cannot resolve), carried as
-    /// written.
-    pub fn license(
+    /// The licenses that a piece of a users.csv licenses cell (the cell split on
+    /// `+`) names for a user of `org`, handed to `hold` one by one: the product
+    /// it resolves to; else, when it holds `;` or `,` (a script's `-join ', '`)
+    /// and every part resolves, the parts' products; else one product the
+    /// catalog does not know (or cannot resolve), carried as written. Returns
+    /// whether the piece was split.
+    pub fn licenses(
         &mut self,
         pools: &Pools,
         products: &mut Products,
         text: &str,
         org: Option<OrgId>,
-    ) -> ProductId {
+        mut hold: impl FnMut(ProductId),
+    ) -> bool {
+        if let Some(product) = self.known(pools, products, text, org) {
+            hold(product);
+            return false;
+        }
+        let parts = || {
+            text.split([';', ','])
+                .map(|part| part.trim_matches(char::is_whitespace))
+                .filter(|part| !part.is_empty())
+        };
+        if text.contains([';', ','])
+            && parts().all(|part| self.known(pools, products, part, org).is_some())
+        {
+            for product in parts().filter_map(|part| self.known(pools, products, part, org)) {
+                hold(product);
+            }
+            return true;
+        }
+        hold(products.other(text));
+        false
+    }
+
+    /// The product `text` names for a user of `org`, if it names one: a catalog
+    /// product (a shared display name settled by the organization's
+    /// subscriptions), or a product of subscriptions.csv.
+    fn known(
+        &mut self,
+        pools: &Pools,
+        products: &Products,
+        text: &str,
+        org: Option<OrgId>,
+    ) -> Option<ProductId> {
         match product(pools, self.get(text), org) {
-            Resolved::Product(product) => product,
-            Resolved::Ambiguous | Resolved::Unknown => products.other(text),
+            Resolved::Product(product) => Some(product),
+            Resolved::Ambiguous | Resolved::Unknown => products
+                .find_other(text)
+                .filter(|&product| is_known(products, pools, product)),
         }
     }
 
@@ -313,6 +362,28 @@ mod tests {
             part(&c, "AAD_PREMIUM_USGOV_GCCHIGH"),
             "AAD_PREMIUM_USGOV_GCCHIGH"
         );
+    }
+
+    #[test]
+    fn a_part_number_with_several_ids_and_names_is_one_product() {
+        let c = catalog();
+        for name in [
+            "MCOPSTN5",
+            "d43177b5-475b-4880-92d4-d54c27b5efbd",
+            "54a152dc-90de-4996-93d2-bc47e670fc06",
+            "Skype for Business PSTN Calling Domestic Small",
+            "Skype for Business PSTN Domestic Calling (120 Minutes)",
+        ] {
+            assert_eq!(part(&c, name), "MCOPSTN5", "{name}");
+        }
+    }
+
+    #[test]
+    fn non_breaking_spaces_in_part_numbers_are_spaces() {
+        let c = catalog();
+        let m3 = "O365_w/o Teams Bundle_M3";
+        assert_eq!(part(&c, "O365_w/o\u{a0}Teams\u{a0}Bundle_M3"), m3);
+        assert_eq!(part(&c, "c2fe850d-fbbb-4858-b67d-bd0c6e746da3"), m3);
     }
 
     #[test]

@@ -50,11 +50,6 @@ impl Verdict {
         self.codes
     }
 
-    /// Passed stages 1 to 3: its pools belong in subscription-actions.csv.
-    pub fn passed_products(&self) -> bool {
-        self.change.is_some()
-    }
-
     fn error(mut self, errors: CodeSet) -> Verdict {
         self.fail(errors);
         self
@@ -192,11 +187,25 @@ fn unknown_service_plan(
     to: ProductId,
     disable: &[ServicePlanRef],
 ) -> Option<Code> {
-    let sku = products.as_sku(to)?;
-    disable
-        .iter()
-        .any(|plan| !matches!(plan, ServicePlanRef::Known(p) if catalog.contains(sku, *p)))
-        .then_some(Code::UnknownServicePlan)
+    not_service_plans_of(catalog, products, to, disable)
+        .next()
+        .map(|_| Code::UnknownServicePlan)
+}
+
+/// The `Disable` entries that are not service plans of `To`; none when `To` is
+/// not a catalog product (stage 3 reports that).
+pub fn not_service_plans_of<'a>(
+    catalog: &'a Catalog,
+    products: &Products,
+    to: ProductId,
+    disable: &'a [ServicePlanRef],
+) -> impl Iterator<Item = &'a ServicePlanRef> {
+    let sku = products.as_sku(to);
+    disable.iter().filter(move |plan| match (sku, plan) {
+        (None, _) => false,
+        (Some(sku), ServicePlanRef::Known(plan)) => !catalog.contains(sku, *plan),
+        (Some(_), ServicePlanRef::Other(_)) => true,
+    })
 }
 
 /// `downgrade-backup-required`: the user loses a data service.

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::catalog::Catalog;
 use crate::count::{self, Action, Tally};
 use crate::error::Error;
+use crate::exit::Exit;
 use crate::expand::{self, Expansion};
 use crate::input::{self, InputPaths};
 use crate::model::{ProductId, Tenant, Users};
@@ -32,27 +33,27 @@ pub struct Settings {
 
 /// Everything a run found, ready to be written or reported.
 pub struct Processed {
-    pub catalog: Catalog,
-    pub tenant: Tenant,
-    pub expansion: Expansion,
+    pub(crate) catalog: Catalog,
+    pub(crate) tenant: Tenant,
+    pub(crate) expansion: Expansion,
     /// One per entry of `expansion`, in plan order.
-    pub verdicts: Vec<Verdict>,
+    pub(crate) verdicts: Vec<Verdict>,
     /// One per pool of `tenant.pools`.
-    pub tallies: Vec<Tally>,
-    pub actions: Vec<Action>,
-    pub strict: bool,
-    pub started: Instant,
+    pub(crate) tallies: Vec<Tally>,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) strict: bool,
+    pub(crate) started: Instant,
 }
 
 /// `From` and `To` of a result row: the products they resolve to for the
 /// user's organization ([`crate::resolve::ends`]), and their names as the outputs
 /// show them (the plan's text where they do not resolve).
 #[derive(Clone, Copy, Debug)]
-pub struct RowEnds<'a> {
-    pub from: Option<ProductId>,
-    pub to: Option<ProductId>,
-    pub from_name: &'a str,
-    pub to_name: &'a str,
+pub(crate) struct RowEnds<'a> {
+    pub(crate) from: Option<ProductId>,
+    pub(crate) to: Option<ProductId>,
+    pub(crate) from_name: &'a str,
+    pub(crate) to_name: &'a str,
 }
 
 /// Rows evaluated per parallel task.
@@ -125,8 +126,13 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
 }
 
 impl Processed {
+    /// How many planned users the plan expanded to: one result row each.
+    pub fn planned(&self) -> usize {
+        self.verdicts.len()
+    }
+
     /// `From` and `To` of planned user `i`, resolved once for all the row's cells.
-    pub fn ends(&self, i: usize) -> RowEnds<'_> {
+    pub(crate) fn ends(&self, i: usize) -> RowEnds<'_> {
         let entry = &self.expansion.entries[i];
         let row = &self.tenant.plan[entry.row()];
         let (from, to) = resolve::ends(&self.tenant.pools, row, entry.org()).products();
@@ -140,7 +146,7 @@ impl Processed {
     }
 
     /// Whether any reassigned user carries a warning, or a `*` row matched nobody.
-    pub fn has_warnings(&self) -> bool {
+    pub(crate) fn has_warnings(&self) -> bool {
         !self.expansion.unmatched.is_empty()
             || self
                 .verdicts
@@ -148,10 +154,15 @@ impl Processed {
                 .any(|v| v.status == Status::Reassigned && !v.codes().is_empty())
     }
 
-    /// 0: every planned user reassigned or already done (and, with `--strict`, no
-    /// warning); 1: some errors, or warnings under `--strict`.
-    pub fn exit_code(&self) -> u8 {
+    /// [`Exit::Success`]: every planned user reassigned or already done (and,
+    /// with `--strict`, no warning); [`Exit::Findings`]: some errors, or warnings
+    /// under `--strict`.
+    pub fn exit_code(&self) -> Exit {
         let errors = self.verdicts.iter().any(|v| v.status == Status::Error);
-        u8::from(errors || (self.strict && self.has_warnings()))
+        if errors || (self.strict && self.has_warnings()) {
+            Exit::Findings
+        } else {
+            Exit::Success
+        }
     }
 }

@@ -12,7 +12,8 @@ use crate::codes::Code;
 use crate::costs::Costs;
 use crate::count::ActionKind;
 use crate::expand::Entry;
-use crate::model::{OrgId, Target};
+use crate::input::unknown;
+use crate::model::{OrgId, RowCounts, Target};
 use crate::rules::Status;
 use crate::run::{Processed, Settings};
 
@@ -34,23 +35,12 @@ impl StatusCounts {
     }
 }
 
-/// Data rows read per input file.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Inputs {
-    pub users: u64,
-    pub subscriptions: u64,
-    pub plan: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domains: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prices: Option<u64>,
-}
-
 /// summary.json, and what `--json` prints.
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub version: &'static str,
-    pub inputs: Inputs,
+    /// Data rows read per input file.
+    pub inputs: RowCounts,
     pub planned: u64,
     pub status: StatusCounts,
     /// Code → users carrying it, in the order of SPEC's tables.
@@ -61,6 +51,9 @@ pub struct Summary {
     #[serde(serialize_with = "ordered")]
     pub actions: Vec<(&'static str, u64)>,
     pub unmatched_plan_rows: Vec<u64>,
+    /// License text as first spelled → users holding it, held by the most first.
+    #[serde(serialize_with = "ordered")]
+    pub unknown_licenses: Vec<(String, u64)>,
     pub costs: Costs,
     pub audit: Audit,
     pub elapsed_ms: u64,
@@ -103,16 +96,9 @@ impl Summary {
         if let Some(counts) = no_org {
             organizations.insert(String::new(), counts);
         }
-        let rows = p.tenant.rows;
         Summary {
             version: env!("CARGO_PKG_VERSION"),
-            inputs: Inputs {
-                users: rows.users,
-                subscriptions: rows.subscriptions,
-                plan: rows.plan,
-                domains: rows.domains,
-                prices: rows.prices,
-            },
+            inputs: p.tenant.rows,
             planned: p.verdicts.len() as u64,
             status,
             codes: Code::ALL
@@ -131,6 +117,12 @@ impl Summary {
                 })
                 .collect(),
             unmatched_plan_rows: p.expansion.unmatched.clone(),
+            unknown_licenses: p
+                .tenant
+                .unknown_licenses
+                .iter()
+                .map(|u| (u.text.clone(), u.users))
+                .collect(),
             costs: Costs::of(p),
             audit: Audit::of(p, settings, invocation),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
@@ -192,6 +184,23 @@ pub fn findings(p: &Processed, summary: &Summary) -> String {
         }
         let _ = writeln!(s, ")");
     }
+    let unknown = &p.tenant.unknown_licenses;
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            s,
+            "unknown licenses (not in the catalog nor in subscriptions.csv): {}",
+            unknown.len()
+        );
+        for u in unknown {
+            let _ = writeln!(
+                s,
+                "  `{}`: {}, first {}",
+                u.text,
+                unknown::users(u.users),
+                u.first_user
+            );
+        }
+    }
     for action in &p.actions {
         if action.kind == ActionKind::Keep {
             continue;
@@ -229,7 +238,7 @@ pub fn unmatched_warnings(p: &Processed, plan_file: &str) -> Vec<String> {
                     r.from.as_deref().unwrap_or(""),
                     match &r.target {
                         Target::Holders { organization: Some(o) } => format!(" in {o}"),
-                        _ => String::new(),
+                        Target::Holders { organization: None } | Target::Named(_) => String::new(),
                     },
                 ),
                 None => ("", String::new()),

@@ -15,10 +15,14 @@ mod bad_input_catalogue;
 mod counting;
 #[path = "integration/exports.rs"]
 mod exports;
+#[path = "integration/formats.rs"]
+mod formats;
 #[path = "integration/generate.rs"]
 mod generate;
 #[path = "integration/inputs.rs"]
 mod inputs;
+#[path = "integration/licenses.rs"]
+mod licenses;
 #[path = "integration/outputs.rs"]
 mod outputs;
 #[path = "integration/plan.rs"]

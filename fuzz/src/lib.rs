@@ -151,7 +151,8 @@ pub fn read(file: File, data: &[u8]) {
     let reading = Progress::hidden().bar(0, "reading");
     if let Ok((tenant, names)) = input::read(&paths, builtin(), &reading) {
         let expansion = replan::expand::expand(&tenant, &names);
-        assert!(expansion.entries.len() <= tenant.users.len() + tenant.plan.len());
+        let rows = tenant.rows.users + tenant.rows.plan;
+        assert!(expansion.planned() as u64 <= rows);
     }
 }
 
@@ -215,7 +216,7 @@ fn run_and_check(settings: &Settings) {
         let _ = processed.exit_code();
         let out = scratch().join("out");
         output::write_all(&out, &processed, &mut summary, &progress).expect("the outputs are written");
-        check_outputs(&out, processed.verdicts.len());
+        check_outputs(&out, processed.planned());
     });
 }
 

@@ -1,22 +1,16 @@
 //! domains.csv: which organization owns which domain.
 
 use crate::error::InputError;
-use crate::input::table::{Column, Source, Table};
+use crate::input::table::{Source, Table, columns};
 use crate::model::Orgs;
 
-const ORGANIZATION: usize = 0;
-const DOMAIN: usize = 1;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["Organization", "Tenant", "AccountName"],
-        required: true,
-    },
-    Column {
-        names: &["Domain", "DomainName"],
-        required: true,
-    },
-];
+columns! {
+    /// domains.csv's columns.
+    enum Column {
+        Organization: required ["Organization", "Tenant", "AccountName"],
+        Domain: required ["Domain", "DomainName"],
+    }
+}
 
 /// domains.csv as read, before its organizations are merged with subscriptions.csv's.
 pub struct Domains {
@@ -40,20 +34,23 @@ impl Domains {
 }
 
 pub fn read(source: Source) -> Result<Domains, InputError> {
-    let mut table = Table::open(source, COLUMNS)?;
+    let mut table = Table::open::<Column>(source)?;
     let mut entries = Vec::new();
     while table.next_row()? {
-        for column in [ORGANIZATION, DOMAIN] {
+        for column in [Column::Organization, Column::Domain] {
             if table.get(column).is_empty() {
                 return Err(table.empty_error(column));
             }
         }
-        let domain = table.get(DOMAIN).trim_start_matches('@').to_string();
-        let column = table.column_number(DOMAIN);
+        let domain = table
+            .get(Column::Domain)
+            .trim_start_matches('@')
+            .to_string();
+        let column = table.column_number(Column::Domain);
         entries.push((
             table.line(),
             column,
-            table.get(ORGANIZATION).to_string(),
+            table.get(Column::Organization).to_string(),
             domain,
         ));
     }

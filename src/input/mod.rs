@@ -1,16 +1,18 @@
-//! Reads the four input files into a [`Tenant`]: domains.csv, then subscriptions.csv
+//! Reads the input files into a [`Tenant`]: domains.csv, then subscriptions.csv
 //! (organizations and pools), then users.csv (whose products resolve through their
-//! organization's subscriptions), then plan.csv.
+//! organization's subscriptions), then plan.csv, then prices.csv. Each file's size
+//! and SHA-256 are taken as it is read.
 
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
 
-pub mod domains;
-pub mod plan;
-pub mod prices;
-pub mod subscriptions;
-pub mod table;
-pub mod users;
+pub(crate) mod domains;
+pub(crate) mod plan;
+pub(crate) mod prices;
+pub(crate) mod subscriptions;
+pub(crate) mod table;
+pub(crate) mod unknown;
+pub(crate) mod users;
 
 use std::path::PathBuf;
 
@@ -36,17 +38,17 @@ pub struct InputPaths {
 
 /// The size and SHA-256 of each input file, taken as it was read.
 #[derive(Clone, Copy, Debug)]
-pub struct Digests {
-    pub users: Digest,
-    pub subscriptions: Digest,
-    pub plan: Digest,
-    pub domains: Option<Digest>,
-    pub prices: Option<Digest>,
+pub(crate) struct Digests {
+    pub(crate) users: Digest,
+    pub(crate) subscriptions: Digest,
+    pub(crate) plan: Digest,
+    pub(crate) domains: Option<Digest>,
+    pub(crate) prices: Option<Digest>,
 }
 
 impl InputPaths {
     /// Every input file given.
-    pub fn all(&self) -> impl Iterator<Item = &PathBuf> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &PathBuf> {
         [&self.users, &self.subscriptions, &self.plan]
             .into_iter()
             .chain(self.domains.as_ref())
@@ -85,16 +87,15 @@ pub fn read(
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
     let (source, users_slot) = Source::open(&paths.users)?;
-    let (users, names, user_rows, mut warnings) =
-        users::read(source, &mut lookups, &orgs, &pools, &mut products, progress)?;
+    let mut users = users::read(source, &mut lookups, &orgs, &pools, &mut products, progress)?;
     let (source, plan_slot) = Source::open(&paths.plan)?;
     let (plan, plan_rows) = plan::read(source, &mut lookups)?;
     // Last: a price names a product and an organization the other files define.
     let (prices, price_rows, prices_slot) = match &paths.prices {
         Some(path) => {
             let (source, slot) = Source::open(path)?;
-            let (prices, rows, more) = prices::read(source, &mut lookups, &orgs, &products)?;
-            warnings.extend(more);
+            let (prices, rows, warnings) = prices::read(source, &mut lookups, &orgs, &products)?;
+            users.warnings.extend(warnings);
             (prices, Some(rows), Some(slot))
         }
         None => (Prices::default(), None, None),
@@ -110,20 +111,21 @@ pub fn read(
         products,
         orgs,
         pools,
-        users,
+        users: users.users,
         plan,
         rows: RowCounts {
-            users: user_rows,
+            users: users.rows,
             subscriptions,
             plan: plan_rows,
             domains: domain_rows,
             prices: price_rows,
         },
-        warnings,
+        warnings: users.warnings,
+        unknown_licenses: users.unknown,
         prices,
         digests,
     };
-    Ok((tenant, names))
+    Ok((tenant, users.names))
 }
 
 /// The digest of a file read to its end.
@@ -144,12 +146,13 @@ fn optional(
     }
 }
 
-/// `true`/`false`/`yes`/`no`/`1`/`0`, any case; `None` for anything else.
-pub fn yes_no(cell: &str) -> Option<bool> {
-    let is = |words: [&str; 3]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
-    if is(["true", "yes", "1"]) {
+/// `true`/`false`/`yes`/`no`/`1`/`0`, and PowerShell's `$true`/`$false`, any
+/// case; `None` for anything else.
+pub(crate) fn yes_no(cell: &str) -> Option<bool> {
+    let is = |words: [&str; 4]| words.iter().any(|w| cell.eq_ignore_ascii_case(w));
+    if is(["true", "yes", "1", "$true"]) {
         Some(true)
-    } else if is(["false", "no", "0"]) {
+    } else if is(["false", "no", "0", "$false"]) {
         Some(false)
     } else {
         None
@@ -157,7 +160,7 @@ pub fn yes_no(cell: &str) -> Option<bool> {
 }
 
 /// A count: plain digits only (`1,000` and `1e3` are refused).
-pub fn parse_count(cell: &str) -> Option<u64> {
+pub(crate) fn parse_count(cell: &str) -> Option<u64> {
     if cell.is_empty() || !cell.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -166,7 +169,7 @@ pub fn parse_count(cell: &str) -> Option<u64> {
 
 /// Products joined by `+`; a `+` with a space on either side belongs to a name
 /// (`Enterprise Mobility + Security E5`).
-pub fn split_products(cell: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_products(cell: &str) -> impl Iterator<Item = &str> {
     let mut rest = cell;
     std::iter::from_fn(move || {
         while !rest.is_empty() {
@@ -228,6 +231,9 @@ mod tests {
         assert_eq!(yes_no("TRUE"), Some(true));
         assert_eq!(yes_no("No"), Some(false));
         assert_eq!(yes_no("0"), Some(false));
+        assert_eq!(yes_no("$False"), Some(false));
+        assert_eq!(yes_no("$TRUE"), Some(true));
+        assert_eq!(yes_no("$yes"), None);
         assert_eq!(yes_no("maybe"), None);
     }
 }

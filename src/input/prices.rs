@@ -4,41 +4,20 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::InputError;
-use crate::input::table::{Column, Source, Table};
+use crate::input::table::{Source, Table, columns};
 use crate::model::{OrgId, Orgs, ProductId, Products};
 use crate::money::{Amount, Currency};
 use crate::resolve::Lookups;
 
-const PRODUCT: usize = 0;
-const PRICE: usize = 1;
-const CURRENCY: usize = 2;
-const ORGANIZATION: usize = 3;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &[
-            "Product",
-            "SkuPartNumber",
-            "SkuId",
-            "Product name",
-            "DisplayName",
-            "License Name",
-        ],
-        required: true,
-    },
-    Column {
-        names: &["Price", "Cost", "Unit price", "UnitPrice"],
-        required: true,
-    },
-    Column {
-        names: &["Currency"],
-        required: false,
-    },
-    Column {
-        names: &["Organization", "Tenant"],
-        required: false,
-    },
-];
+columns! {
+    /// prices.csv's columns.
+    enum Column {
+        Product: required ["Product", "SkuPartNumber", "SkuId", "Product name", "DisplayName", "License Name"],
+        Price: required ["Price", "Cost", "Unit price", "UnitPrice"],
+        Currency: optional ["Currency"],
+        Organization: optional ["Organization", "Tenant"],
+    }
+}
 
 /// What one license of a pool costs per month.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,41 +62,41 @@ pub fn read(
     orgs: &Orgs,
     products: &Products,
 ) -> Result<(Prices, u64, Vec<String>), InputError> {
-    let mut table = Table::open(source, COLUMNS)?;
+    let mut table = Table::open::<Column>(source)?;
     let mut prices = Prices::default();
     let mut warnings = Vec::new();
     // (organization, product) → the line that priced it first.
     let mut seen: HashMap<(Option<Key<OrgId>>, Key<ProductId>), u64> = HashMap::default();
     while table.next_row()? {
-        let cell = table.get(PRICE);
+        let cell = table.get(Column::Price);
         // A template's price left blank (AdminDroid's writes `_`): no price known.
         if cell.bytes().all(|b| b == b'_' || b == b'-') {
             continue;
         }
-        let amount = Amount::parse(cell).map_err(|e| table.error(PRICE, e.to_string()))?;
-        let text = table.get(PRODUCT);
+        let amount = Amount::parse(cell).map_err(|e| table.error(Column::Price, e.to_string()))?;
+        let text = table.get(Column::Product);
         if text.is_empty() {
-            return Err(table.empty_error(PRODUCT));
+            return Err(table.empty_error(Column::Product));
         }
         let product = lookups.priced_product(products, text).map_err(|parts| {
             table.error(
-                PRODUCT,
+                Column::Product,
                 format!(
                     "`{text}` is the display name of several products ({}): name the product by its SKU part number",
                     parts.join(", ")
                 ),
             )
         })?;
-        let currency = Currency::parse(table.get(CURRENCY)).ok_or_else(|| {
+        let currency = Currency::parse(table.get(Column::Currency)).ok_or_else(|| {
             table.error(
-                CURRENCY,
+                Column::Currency,
                 format!(
                     "`{}` is not a currency: write its 3-letter ISO code (`EUR`, `USD`), or leave it empty",
-                    table.get(CURRENCY)
+                    table.get(Column::Currency)
                 ),
             )
         })?;
-        let org_text = table.get(ORGANIZATION);
+        let org_text = table.get(Column::Organization);
         let org = (!org_text.is_empty()).then(|| orgs.find(org_text));
         let key = (
             org.map(|o| o.map_or_else(|| Key::Text(org_text.to_lowercase()), Key::Known)),
@@ -130,7 +109,7 @@ pub fn read(
                 format!("`{org_text}`")
             };
             return Err(table.error(
-                PRODUCT,
+                Column::Product,
                 format!("a second price for `{text}` for {whom} (the first is on line {first})"),
             ));
         }
@@ -140,7 +119,7 @@ pub fn read(
                 "{}:{}:{}: no organization `{org_text}` in subscriptions.csv or domains.csv: this price is not used",
                 table.file(),
                 table.line(),
-                table.column_number(ORGANIZATION)
+                table.column_number(Column::Organization)
             )),
             // A product nobody subscribes to: nothing to price.
             (_, None) => {}

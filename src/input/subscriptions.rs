@@ -3,43 +3,21 @@
 use crate::error::InputError;
 use crate::input::domains::Domains;
 use crate::input::parse_count;
-use crate::input::table::{Column, Source, Table};
+use crate::input::table::{Source, Table, columns};
 use crate::model::{Orgs, Pools, Products};
 use crate::resolve::Lookups;
 
-const ORGANIZATION: usize = 0;
-const PRODUCT: usize = 1;
-const STATUS: usize = 2;
-const TOTAL: usize = 3;
-const ASSIGNED: usize = 4;
-const APPLIES_TO: usize = 5;
-
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["Organization", "Tenant", "AccountName"],
-        required: false,
-    },
-    Column {
-        names: &["Product", "SkuPartNumber", "Product name", "SkuId"],
-        required: true,
-    },
-    Column {
-        names: &["Status", "CapabilityStatus"],
-        required: false,
-    },
-    Column {
-        names: &["Total licenses", "Total", "PrepaidUnits.Enabled", "Enabled"],
-        required: true,
-    },
-    Column {
-        names: &["Assigned licenses", "Assigned", "ConsumedUnits"],
-        required: true,
-    },
-    Column {
-        names: &["AppliesTo"],
-        required: false,
-    },
-];
+columns! {
+    /// subscriptions.csv's columns.
+    enum Column {
+        Organization: optional ["Organization", "Tenant", "AccountName"],
+        Product: required ["Product", "SkuPartNumber", "Product name", "SkuId"],
+        Status: optional ["Status", "CapabilityStatus"],
+        Total: required ["Total licenses", "Total", "PrepaidUnits.Enabled", "Enabled"],
+        Assigned: required ["Assigned licenses", "Assigned", "ConsumedUnits"],
+        AppliesTo: optional ["AppliesTo"],
+    }
+}
 
 /// Reads the pools into `pools`, registering organizations; returns the rows read.
 pub fn read(
@@ -50,53 +28,50 @@ pub fn read(
     pools: &mut Pools,
     products: &mut Products,
 ) -> Result<u64, InputError> {
-    let mut table = Table::open(source, COLUMNS)?;
-    // Without an organization column, the one organization is the one domains.csv names.
-    let sole = if table.has(ORGANIZATION) {
-        None
-    } else {
-        let named = domains.map(Domains::organizations).unwrap_or_default();
-        match named.as_slice() {
-            [one] => Some(orgs.intern(one)),
-            _ => {
-                return Err(InputError::At {
-                    file: table.file().to_string(),
-                    line: 1,
-                    column: 1,
-                    message: format!(
-                        "no Organization column (accepted names: `Organization`, `Tenant`, `AccountName`); it may be left out only when domains.csv names exactly one organization, and {}",
-                        match (domains, named.len()) {
-                            (None, _) => "there is no domains.csv".to_string(),
-                            (Some(_), n) => format!("domains.csv names {n}"),
-                        }
-                    ),
-                });
-            }
-        }
+    // Without an organization column, the one organization is the one domains.csv
+    // names; else the column is needed.
+    let named = domains.map(Domains::organizations).unwrap_or_default();
+    let needed = match named.as_slice() {
+        [_] => Vec::new(),
+        _ => vec![(
+            Column::Organization,
+            format!(
+                "it may be left out only when domains.csv names exactly one organization, and {}",
+                match (domains, named.len()) {
+                    (None, _) => "there is no domains.csv".to_string(),
+                    (Some(_), n) => format!("domains.csv names {n}"),
+                }
+            ),
+        )],
+    };
+    let mut table = Table::open_needing::<Column>(source, &needed)?;
+    let sole = match named.as_slice() {
+        [one] if !table.has(Column::Organization) => Some(orgs.intern(one)),
+        _ => None,
     };
     while table.next_row()? {
-        if table.get(APPLIES_TO).eq_ignore_ascii_case("company") {
+        if table.get(Column::AppliesTo).eq_ignore_ascii_case("company") {
             continue;
         }
         let org = match sole {
             Some(org) => org,
             None => {
-                let name = table.get(ORGANIZATION);
+                let name = table.get(Column::Organization);
                 if name.is_empty() {
-                    return Err(table.empty_error(ORGANIZATION));
+                    return Err(table.empty_error(Column::Organization));
                 }
                 orgs.intern(name)
             }
         };
-        let text = table.get(PRODUCT);
+        let text = table.get(Column::Product);
         if text.is_empty() {
-            return Err(table.empty_error(PRODUCT));
+            return Err(table.empty_error(Column::Product));
         }
         let product = match lookups.pool_product(products, text) {
             Ok(product) => product,
             Err(parts) => {
                 return Err(table.error(
-                    PRODUCT,
+                    Column::Product,
                     format!(
                         "`{text}` is the display name of several products ({}); name the product by its SKU part number, as Get-MgSubscribedSku's `SkuPartNumber` gives it",
                         parts.join(", ")
@@ -104,10 +79,10 @@ pub fn read(
                 ));
             }
         };
-        let (status, active) = if table.has(STATUS) {
-            let status = table.get(STATUS);
+        let (status, active) = if table.has(Column::Status) {
+            let status = table.get(Column::Status);
             if status.is_empty() {
-                return Err(table.empty_error(STATUS));
+                return Err(table.empty_error(Column::Status));
             }
             let active =
                 status.eq_ignore_ascii_case("active") || status.eq_ignore_ascii_case("enabled");
@@ -127,8 +102,8 @@ pub fn read(
                 )
             })
         };
-        let total = count(TOTAL)?;
-        let assigned = count(ASSIGNED)?;
+        let total = count(Column::Total)?;
+        let assigned = count(Column::Assigned)?;
         pools.add(org, product, total, assigned, status, active);
     }
     Ok(table.rows())

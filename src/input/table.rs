@@ -1,6 +1,7 @@
 //! The one place that builds CSV readers: encoding (UTF-8 with or without BOM,
-//! UTF-16 with BOM), delimiter detection, header aliases, cell trimming, size limits,
-//! and errors located by file, line and column.
+//! UTF-16 with BOM), delimiter detection (and Excel's `sep=` line), header aliases,
+//! cell trimming and non-breaking spaces, size limits, and errors located by file,
+//! line and column.
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -21,11 +22,67 @@ pub const MAX_FIELDS: usize = 1000;
 /// How far into a file the header line is looked for, to detect the delimiter.
 const SNIFF: usize = 64 * 1024;
 
-/// One logical column and the header names it accepts, in priority order.
-pub struct Column {
+/// The header names one logical column accepts, in priority order, and whether
+/// the file must have it.
+pub struct Accepts {
     pub names: &'static [&'static str],
     pub required: bool,
 }
+
+impl Accepts {
+    /// The names, `` `quoted` `` and `, `-joined, for messages.
+    pub fn quoted(&self) -> String {
+        self.names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The logical columns of one input file, declared with [`columns!`]: what a
+/// [`Table`] is opened with and its cells are read by.
+pub trait Columns: Copy {
+    /// Every column, in declaration order.
+    const ALL: &'static [Accepts];
+
+    /// The column's place in [`Columns::ALL`].
+    fn index(self) -> usize;
+}
+
+/// Declares the columns of an input file in one place: an enum, each variant
+/// `required` or `optional` with the header names it accepts, in priority order.
+macro_rules! columns {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident: $presence:ident [$($accepted:literal),+ $(,)?],)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $crate::input::table::Columns for $name {
+            const ALL: &'static [$crate::input::table::Accepts] = &[$(
+                $crate::input::table::Accepts {
+                    names: &[$($accepted),+],
+                    required: $crate::input::table::columns!(@$presence),
+                },
+            )+];
+
+            fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+    (@required) => {
+        true
+    };
+    (@optional) => {
+        false
+    };
+}
+pub(crate) use columns;
 
 /// A file's name and header: what it takes to read a cell of one of its rows.
 #[derive(Clone, Debug)]
@@ -34,6 +91,44 @@ pub struct Header {
     names: Vec<String>,
     /// Per logical column: the positions of its accepted names, in priority order.
     positions: Vec<Vec<usize>>,
+}
+
+/// An open CSV file positioned on its data rows.
+pub struct Table {
+    header: Header,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    record: StringRecord,
+    /// Where [`Table::unbreak_spaces`] rewrites a record, reused from row to row.
+    spare: StringRecord,
+    cell: String,
+    rows: u64,
+    /// Lines end with `\r\n` (as the header line does).
+    crlf: bool,
+    /// The file has been read to its end.
+    at_end: Arc<AtomicBool>,
+}
+
+/// A source that says when it has been read to its end.
+struct Watched {
+    inner: Box<dyn Read + Send>,
+    at_end: Arc<AtomicBool>,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.at_end.store(true, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// One data row of a file.
+#[derive(Clone, Copy)]
+pub struct Row<'a> {
+    header: &'a Header,
+    record: &'a StringRecord,
 }
 
 /// An input file opened for reading: every byte read from it is hashed for the
@@ -74,66 +169,39 @@ impl Source {
     pub fn len(&self) -> u64 {
         self.len
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-/// An open CSV file positioned on its data rows.
-pub struct Table {
-    header: Header,
-    reader: csv::Reader<Box<dyn Read + Send>>,
-    record: StringRecord,
-    rows: u64,
-    /// Lines end with `\r\n` (as the header line does).
-    crlf: bool,
-    /// The file has been read to its end.
-    at_end: Arc<AtomicBool>,
-}
-
-/// A source that says when it has been read to its end.
-struct Watched {
-    inner: Box<dyn Read + Send>,
-    at_end: Arc<AtomicBool>,
-}
-
-impl Read for Watched {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n == 0 && !buf.is_empty() {
-            self.at_end.store(true, Ordering::Relaxed);
-        }
-        Ok(n)
-    }
-}
-
-/// One data row of a file.
-#[derive(Clone, Copy)]
-pub struct Row<'a> {
-    header: &'a Header,
-    record: &'a StringRecord,
 }
 
 impl Table {
-    /// Reads `source`; `columns` are the logical columns the caller reads by index.
-    pub fn open(source: Source, columns: &[Column]) -> Result<Table, InputError> {
-        Table::from_reader(source.file, source.reader, columns)
+    /// Reads `source`, a file of columns `C`.
+    pub fn open<C: Columns>(source: Source) -> Result<Table, InputError> {
+        Table::open_needing::<C>(source, &[])
+    }
+
+    /// Reads `source`, a file of columns `C` that must also have the optional
+    /// columns of `needed` in this run, each with why (for the message that
+    /// names every missing column at once).
+    pub fn open_needing<C: Columns>(
+        source: Source,
+        needed: &[(C, String)],
+    ) -> Result<Table, InputError> {
+        let needed: Vec<(usize, &str)> = needed
+            .iter()
+            .map(|(column, why)| (column.index(), why.as_str()))
+            .collect();
+        Table::from_reader(source.file, source.reader, C::ALL, &needed)
     }
 
     /// Reads CSV already in memory (tests).
-    pub fn from_bytes(
-        name: &str,
-        bytes: &'static [u8],
-        columns: &[Column],
-    ) -> Result<Table, InputError> {
-        Table::open(Source::bytes(name, bytes).0, columns)
+    #[cfg(test)]
+    pub fn from_bytes<C: Columns>(name: &str, bytes: &'static [u8]) -> Result<Table, InputError> {
+        Table::open::<C>(Source::bytes(name, bytes).0)
     }
 
     fn from_reader(
         file: String,
         mut source: Box<dyn Read + Send>,
-        columns: &[Column],
+        columns: &[Accepts],
+        needed: &[(usize, &str)],
     ) -> Result<Table, InputError> {
         let io_err = |source| InputError::Io {
             file: file.clone(),
@@ -148,14 +216,14 @@ impl Table {
             Decoded::Utf8(head, rest) => (head, rest),
             Decoded::Whole(text) => (text, Box::new(io::empty()) as Box<dyn Read + Send>),
         };
-        let delimiter = sniff_delimiter(&file, &head)?;
+        let dialect = sniff(&file, &head)?;
         let crlf = head
             .split(|&b| b == b'\n')
             .next()
             .is_some_and(|l| l.ends_with(b"\r"));
         let at_end = Arc::new(AtomicBool::new(false));
         let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
+            .delimiter(dialect.delimiter)
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
@@ -171,17 +239,32 @@ impl Table {
             },
             reader,
             record: StringRecord::new(),
+            spare: StringRecord::new(),
+            cell: String::new(),
             rows: 0,
             crlf,
             at_end,
         };
-        table.read_header(columns)?;
+        table.read_header(columns, needed, dialect.sep_line)?;
         Ok(table)
     }
 
-    fn read_header(&mut self, columns: &[Column]) -> Result<(), InputError> {
+    fn read_header(
+        &mut self,
+        columns: &[Accepts],
+        needed: &[(usize, &str)],
+        sep_line: bool,
+    ) -> Result<(), InputError> {
         if !self.read_record()? {
             return Err(self.at(1, 1, "the file is empty: it has no header line".into()));
+        }
+        // Excel's `sep=X` line has set the delimiter; the header comes after it.
+        if sep_line && !self.read_record()? {
+            return Err(self.at(
+                2,
+                1,
+                "the file has no header line after its `sep=` line".into(),
+            ));
         }
         // Windows PowerShell's Export-Csv without -NoTypeInformation writes a
         // `#TYPE ...` line before the header; Import-Csv skips it, and so do we.
@@ -193,6 +276,7 @@ impl Table {
             ));
         }
         self.check_limits(self.record.len())?;
+        self.unbreak_spaces();
         let line = self.line();
         self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
         let normalized: Vec<String> = self
@@ -201,7 +285,12 @@ impl Table {
             .iter()
             .map(|h| normalize_header(h))
             .collect();
-        for column in columns {
+        let mut missing = Vec::new();
+        for (index, column) in columns.iter().enumerate() {
+            let why = needed
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, why)| *why);
             let mut found = Vec::new();
             for name in column.names {
                 let wanted = normalize_header(name);
@@ -213,34 +302,74 @@ impl Table {
                         .map(|(i, _)| i),
                 );
             }
-            if column.required && found.is_empty() {
-                let seen = self
-                    .header
-                    .names
-                    .iter()
-                    .filter(|h| !h.is_empty())
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let accepted = column
-                    .names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(self.at(
-                    line,
-                    1,
-                    format!(
-                        "missing required column {} (accepted names: {accepted}); columns found: {}",
-                        column.names.first().copied().unwrap_or("?"),
-                        if seen.is_empty() { "none".into() } else { seen }
-                    ),
-                ));
+            if (column.required || why.is_some()) && found.is_empty() {
+                missing.push((column, why));
             }
             self.header.positions.push(found);
         }
-        Ok(())
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(self.at(line, 1, self.missing_message(&missing)))
+    }
+
+    /// Every missing required column with the names it accepts, and the columns
+    /// the header does hold: one message, so that one edit fixes the file.
+    fn missing_message(&self, missing: &[(&Accepts, Option<&str>)]) -> String {
+        let described: Vec<String> = missing
+            .iter()
+            .map(|(column, why)| {
+                format!(
+                    "`{}` (accepted names: {}{})",
+                    column.names.first().copied().unwrap_or("?"),
+                    column.quoted(),
+                    why.map(|why| format!("; {why}")).unwrap_or_default()
+                )
+            })
+            .collect();
+        let seen = self
+            .header
+            .names
+            .iter()
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "missing required column{} {}; columns found: {}",
+            if missing.len() > 1 { "s:" } else { "" },
+            described.join(", "),
+            if seen.is_empty() { "none".into() } else { seen }
+        )
+    }
+
+    /// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
+    /// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
+    fn unbreak_spaces(&mut self) {
+        const NBSP: char = '\u{a0}';
+        let text = self.record.as_slice();
+        // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most
+        // rows, and only then is the text searched. The rewrite reuses buffers.
+        if !text.as_bytes().contains(&0xA0) || !text.contains(NBSP) {
+            return;
+        }
+        self.spare.clear();
+        for cell in self.record.iter() {
+            if cell.contains(NBSP) {
+                self.cell.clear();
+                for (i, piece) in cell.split(NBSP).enumerate() {
+                    if i > 0 {
+                        self.cell.push(' ');
+                    }
+                    self.cell.push_str(piece);
+                }
+                self.spare.push_field(&self.cell);
+            } else {
+                self.spare.push_field(cell);
+            }
+        }
+        self.spare.set_position(self.record.position().cloned());
+        std::mem::swap(&mut self.record, &mut self.spare);
     }
 
     fn read_record(&mut self) -> Result<bool, InputError> {
@@ -348,6 +477,7 @@ impl Table {
                     format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
                 ));
             }
+            self.unbreak_spaces();
             self.rows += 1;
             return Ok(true);
         }
@@ -375,12 +505,12 @@ impl Table {
     }
 
     /// The trimmed value of logical column `column` on the current row.
-    pub fn get(&self, column: usize) -> &str {
+    pub fn get(&self, column: impl Columns) -> &str {
         self.row().get(column)
     }
 
     /// Whether the file has logical column `column`.
-    pub fn has(&self, column: usize) -> bool {
+    pub fn has(&self, column: impl Columns) -> bool {
         self.header.has(column)
     }
 
@@ -400,17 +530,17 @@ impl Table {
     }
 
     /// An error about logical column `column` on the current row.
-    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+    pub fn error(&self, column: impl Columns, message: impl Into<String>) -> InputError {
         self.row().error(column, message)
     }
 
     /// The 1-based file column of logical column `column` on the current row.
-    pub fn column_number(&self, column: usize) -> usize {
+    pub fn column_number(&self, column: impl Columns) -> usize {
         self.row().column_number(column)
     }
 
     /// An error about a required column whose cell is empty.
-    pub fn empty_error(&self, column: usize) -> InputError {
+    pub fn empty_error(&self, column: impl Columns) -> InputError {
         self.row().empty_error(column)
     }
 
@@ -421,8 +551,8 @@ impl Table {
 
 impl Header {
     /// Whether the file has logical column `column`.
-    pub fn has(&self, column: usize) -> bool {
-        !self.positions(column).is_empty()
+    pub fn has(&self, column: impl Columns) -> bool {
+        !self.positions(column.index()).is_empty()
     }
 
     /// The file columns of logical column `column`, in priority order.
@@ -431,8 +561,8 @@ impl Header {
     }
 
     /// An error about logical column `column` on line `line`.
-    pub fn error_at(&self, line: u64, column: usize, message: String) -> InputError {
-        let at = self.positions(column).first().map_or(1, |i| i + 1);
+    pub fn error_at(&self, line: u64, column: impl Columns, message: String) -> InputError {
+        let at = self.positions(column.index()).first().map_or(1, |i| i + 1);
         self.at(line, at, message)
     }
 
@@ -462,9 +592,9 @@ impl Header {
 impl<'a> Row<'a> {
     /// The trimmed value of logical column `column`: the first non-empty one of its
     /// accepted names, or "" when absent or empty.
-    pub fn get(&self, column: usize) -> &'a str {
+    pub fn get(&self, column: impl Columns) -> &'a str {
         self.header
-            .positions(column)
+            .positions(column.index())
             .iter()
             .filter_map(|&i| self.record.get(i))
             .map(clean)
@@ -483,15 +613,15 @@ impl<'a> Row<'a> {
     }
 
     /// An error about logical column `column` on this row.
-    pub fn error(&self, column: usize, message: impl Into<String>) -> InputError {
+    pub fn error(&self, column: impl Columns, message: impl Into<String>) -> InputError {
         self.header
             .at(self.line(), self.column_number(column), message.into())
     }
 
     /// The 1-based file column of logical column `column`: the one its value comes
     /// from, else its first accepted name.
-    pub fn column_number(&self, column: usize) -> usize {
-        let positions = self.header.positions(column);
+    pub fn column_number(&self, column: impl Columns) -> usize {
+        let positions = self.header.positions(column.index());
         positions
             .iter()
             .copied()
@@ -500,14 +630,19 @@ impl<'a> Row<'a> {
             .map_or(1, |i| i + 1)
     }
 
+    /// The header name of logical column `column` as the file spells it: the one
+    /// its value comes from, else its first accepted name present.
+    pub fn column_name(&self, column: impl Columns) -> &'a str {
+        self.header
+            .names
+            .get(self.column_number(column) - 1)
+            .filter(|_| self.header.has(column))
+            .map_or("?", String::as_str)
+    }
+
     /// An error about a required column whose cell is empty.
-    pub fn empty_error(&self, column: usize) -> InputError {
-        let name = self
-            .header
-            .positions(column)
-            .first()
-            .and_then(|&i| self.header.names.get(i))
-            .map_or("?", String::as_str);
+    pub fn empty_error(&self, column: impl Columns) -> InputError {
+        let name = self.column_name(column);
         self.error(column, format!("the required column `{name}` is empty"))
     }
 }
@@ -547,24 +682,64 @@ fn decode_bom(
     }
 }
 
-/// `,` or `;`, whichever the header line holds more of (`,` on a tie).
-fn sniff_delimiter(file: &str, head: &[u8]) -> Result<u8, InputError> {
-    let mut lines = head.split(|&b| b == b'\n');
+/// How a file separates its fields.
+struct Dialect {
+    delimiter: u8,
+    /// The file starts with Excel's `sep=X` line, which named the delimiter.
+    sep_line: bool,
+}
+
+/// The delimiters SPEC accepts, in the order that breaks a tie.
+const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
+
+/// The delimiter that a first line `sep=X` names; else the one the header line
+/// holds most of (on a tie, the first of [`DELIMITERS`]).
+fn sniff(file: &str, head: &[u8]) -> Result<Dialect, InputError> {
+    let at = |line, message: String| InputError::At {
+        file: file.to_string(),
+        line,
+        column: 1,
+        message,
+    };
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let mut line = lines.next().unwrap_or(&[]);
+    if let Some((prefix, rest)) = line.split_at_checked(4)
+        && prefix.eq_ignore_ascii_case(b"sep=")
+    {
+        return match *rest {
+            [d] if DELIMITERS.contains(&d) => Ok(Dialect {
+                delimiter: d,
+                sep_line: true,
+            }),
+            _ => Err(at(
+                1,
+                format!(
+                    "the first line `{}` names a delimiter replan does not read: save the file with `,`, `;` or tab between fields",
+                    String::from_utf8_lossy(line)
+                ),
+            )),
+        };
+    }
     if is_type_line(line) {
         line = lines.next().unwrap_or(&[]);
     }
     if line.contains(&0) {
-        return Err(InputError::At {
-            file: file.to_string(),
-            line: 1,
-            column: 1,
-            message: "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into(),
-        });
+        return Err(at(1, "the header line contains NUL bytes: this looks like UTF-16 without a byte order mark; save the file as UTF-8 or as UTF-16 with BOM".into()));
     }
-    let commas = line.iter().filter(|&&b| b == b',').count();
-    let semicolons = line.iter().filter(|&&b| b == b';').count();
-    Ok(if semicolons > commas { b';' } else { b',' })
+    let count = |d: u8| line.iter().filter(|&&b| b == d).count();
+    // `max_by_key` keeps the last of equals: go through the tie order backwards.
+    let delimiter = DELIMITERS
+        .iter()
+        .rev()
+        .copied()
+        .max_by_key(|&d| count(d))
+        .unwrap_or(b',');
+    Ok(Dialect {
+        delimiter,
+        sep_line: false,
+    })
 }
 
 /// The `#TYPE Selected.Microsoft.Graph...` line of Windows PowerShell's Export-Csv.
@@ -593,43 +768,100 @@ fn normalize_header(name: &str) -> String {
 mod tests {
     use super::*;
 
-    const COLS: &[Column] = &[
-        Column {
-            names: &["User principal name", "UPN"],
-            required: true,
-        },
-        Column {
-            names: &["Usage location"],
-            required: false,
-        },
-    ];
+    columns! {
+        enum Column {
+            Upn: required ["User principal name", "UPN"],
+            UsageLocation: optional ["Usage location"],
+        }
+    }
+    use Column::{Upn, UsageLocation};
 
     fn table(bytes: &'static [u8]) -> Result<Table, InputError> {
-        Table::from_bytes("t.csv", bytes, COLS)
+        Table::from_bytes::<Column>("t.csv", bytes)
     }
 
     #[test]
     fn headers_match_ignoring_case_spaces_and_punctuation() {
         let mut t = table(b"user_PRINCIPAL-name;usage.location\n a@b.c ;FR\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
-        assert_eq!(t.get(1), "FR");
+        assert_eq!(t.get(Upn), "a@b.c");
+        assert_eq!(t.get(UsageLocation), "FR");
     }
 
     #[test]
     fn first_non_empty_alias_wins() {
         let mut t = table(b"UPN,User principal name\n,a@b.c\nx@y.z,b@b.c\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
+        assert_eq!(t.get(Upn), "a@b.c");
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "b@b.c");
+        assert_eq!(t.get(Upn), "b@b.c");
     }
 
     #[test]
     fn non_breaking_spaces_are_trimmed() {
         let mut t = table("UPN\n\u{a0}a@b.c\u{a0}\n".as_bytes()).unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!(t.get(0), "a@b.c");
+        assert_eq!(t.get(Upn), "a@b.c");
+    }
+
+    #[test]
+    fn non_breaking_spaces_inside_cells_are_spaces() {
+        let mut t = table("UPN,Usage\u{a0}location\nA\u{a0}b@c.d\u{a0},FR\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("A b@c.d", "FR"));
+        // Other characters whose UTF-8 ends with 0xA0 are left alone.
+        let mut t = table("UPN\nà\u{2020}@c.d\n".as_bytes()).unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(t.get(Upn), "à\u{2020}@c.d");
+    }
+
+    #[test]
+    fn delimiter_is_the_most_frequent_in_the_header_in_tie_order() {
+        let delimiter = |head: &[u8]| sniff("t.csv", head).unwrap().delimiter;
+        assert_eq!(delimiter(b"a;b,c;d\nx,y,z,w,v\n"), b';');
+        assert_eq!(delimiter(b"a\tb\tc,d\n"), b'\t');
+        assert_eq!(delimiter(b"a,b;c\td\n"), b',');
+        assert_eq!(delimiter(b"a;b\tc\n"), b';');
+        assert_eq!(delimiter(b"UPN\n"), b',');
+        assert_eq!(delimiter(b"#TYPE x.y\r\na;b\r\n"), b';');
+    }
+
+    #[test]
+    fn excel_sep_line_wins_and_is_skipped_but_counted() {
+        let dialect = sniff("t.csv", b"SEP=\t\r\na,b\tc,d\r\n").unwrap();
+        assert!(dialect.sep_line && dialect.delimiter == b'\t');
+        let mut t = table(b"sep=;\r\nUPN;Usage location,x\r\na@b.c;FR,y\r\n").unwrap();
+        assert!(t.next_row().unwrap());
+        assert_eq!(
+            (t.get(Upn), t.get(UsageLocation), t.line()),
+            ("a@b.c", "", 3)
+        );
+        let err = table(b"sep=\n").err().unwrap().to_string();
+        assert!(
+            err.starts_with("t.csv:1:1:") && err.contains("`sep=`"),
+            "{err}"
+        );
+        let err = table(b"sep=;\n").err().unwrap().to_string();
+        assert!(err.starts_with("t.csv:2:1:"), "{err}");
+    }
+
+    #[test]
+    fn every_missing_column_is_named_in_one_message() {
+        columns! {
+            #[allow(dead_code, reason = "only its accepted names are read")]
+            enum Both {
+                Upn: required ["User principal name", "UPN"],
+                Licenses: required ["Licenses", "License"],
+            }
+        }
+        let err = Table::from_bytes::<Both>("t.csv", b"Name,Mail\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "t.csv:1:1: missing required columns: `User principal name` (accepted names: `User principal name`, `UPN`), `Licenses` (accepted names: `Licenses`, `License`); columns found: `Name`, `Mail`"
+        );
     }
 
     #[test]
@@ -670,7 +902,7 @@ mod tests {
     fn powershell_type_line_is_skipped() {
         let mut t = table(b"#TYPE Selected.Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser\n\"UPN\";\"Usage location\"\n\"a@b.c\";\"FR\"\n").unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("a@b.c", "FR"));
         assert_eq!(t.line(), 3);
     }
 
@@ -683,7 +915,7 @@ mod tests {
         let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
         let mut t = table(bytes).unwrap();
         assert!(t.next_row().unwrap());
-        assert_eq!((t.get(0), t.get(1)), ("a@b.c", "FR"));
+        assert_eq!((t.get(Upn), t.get(UsageLocation)), ("a@b.c", "FR"));
     }
 
     #[test]

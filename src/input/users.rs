@@ -6,53 +6,48 @@ use std::sync::mpsc;
 use csv::StringRecord;
 use indicatif::ProgressBar;
 
-use crate::input::table::{Column, Header, Row, Source, Table, clean};
+use crate::input::table::{Header, Row, Source, Table, clean, columns};
+use crate::input::unknown::{self, Unknowns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
-    Duplicate, Held, Names, OrgId, Orgs, Pools, Products, ServicePlanRef, User, Users,
+    Duplicate, Held, Names, OrgId, Orgs, Pools, ProductId, Products, ServicePlanRef,
+    UnknownLicense, User, Users,
 };
 use crate::resolve::Lookups;
 
-const UPN: usize = 0;
-const LICENSES: usize = 1;
-const USAGE_LOCATION: usize = 2;
-const BLOCKED: usize = 3;
-const ENABLED: usize = 4;
-const DISABLED_PLANS: usize = 5;
-const GROUP_LICENSES: usize = 6;
+columns! {
+    /// users.csv's columns.
+    enum Column {
+        Upn: required ["User principal name", "UserPrincipalName", "UPN"],
+        // Required: without it every user would look unlicensed.
+        Licenses: required [
+            "Licenses",
+            "AssignedLicenses",
+            "License",
+            "Assigned licenses",
+            "LicenseAssignment",
+        ],
+        UsageLocation: optional ["Usage location", "UsageLocation"],
+        Blocked: optional ["Block credential", "BlockCredential"],
+        Enabled: optional ["AccountEnabled"],
+        DisabledPlans: optional ["Disabled plans", "DisabledPlans"],
+        GroupLicenses: optional ["Group licenses", "LicensesFromGroups"],
+    }
+}
 
-const COLUMNS: &[Column] = &[
-    Column {
-        names: &["User principal name", "UserPrincipalName", "UPN"],
-        required: true,
-    },
-    Column {
-        names: &["Licenses", "AssignedLicenses"],
-        required: false,
-    },
-    Column {
-        names: &["Usage location", "UsageLocation"],
-        required: false,
-    },
-    Column {
-        names: &["Block credential", "BlockCredential"],
-        required: false,
-    },
-    Column {
-        names: &["AccountEnabled"],
-        required: false,
-    },
-    Column {
-        names: &["Disabled plans", "DisabledPlans"],
-        required: false,
-    },
-    Column {
-        names: &["Group licenses", "LicensesFromGroups"],
-        required: false,
-    },
-];
+/// What users.csv holds.
+pub struct Read {
+    pub users: Users,
+    pub names: Names,
+    /// Data rows read.
+    pub rows: u64,
+    /// Input that is usable but suspicious, for stderr.
+    pub warnings: Vec<String>,
+    /// Licenses that resolve to no product, held by the most users first.
+    pub unknown: Vec<UnknownLicense>,
+}
 
-/// Reads every user; returns them and the rows read.
+/// Reads every user.
 pub fn read(
     source: Source,
     lookups: &mut Lookups,
@@ -60,10 +55,10 @@ pub fn read(
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
-) -> Result<(Users, Names, u64, Vec<String>), InputError> {
+) -> Result<Read, InputError> {
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
     let size = source.len();
-    let mut table = Table::open(source, COLUMNS)?;
+    let mut table = Table::open::<Column>(source)?;
     let mut builder = Builder {
         lookups,
         orgs,
@@ -73,6 +68,8 @@ pub fn read(
         licenses: Vec::new(),
         disabled: Vec::new(),
         type_names: None,
+        joined: None,
+        unknown: Unknowns::default(),
         lines: Lines::default(),
     };
     if rayon::current_num_threads() < 2 {
@@ -181,48 +178,46 @@ struct Builder<'a, 'c> {
     disabled: Vec<ServicePlanRef>,
     /// Licenses cells that hold a PowerShell type name: the first, and how many.
     type_names: Option<(String, u64)>,
+    /// Licenses cells joined with `;` or `,` and read as several: the first, and
+    /// how many.
+    joined: Option<(String, u64)>,
+    unknown: Unknowns,
     /// The line of each user, to name the second of two users of one name.
     lines: Lines,
 }
 
 impl Builder<'_, '_> {
     fn add(&mut self, row: Row<'_>) -> Result<(), InputError> {
-        let upn = row.get(UPN);
+        let upn = row.get(Column::Upn);
         if upn.is_empty() {
-            return Err(row.empty_error(UPN));
+            return Err(row.empty_error(Column::Upn));
         }
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
-        let cell = row.get(LICENSES);
+        let cell = row.get(Column::Licenses);
         if is_type_name(cell) {
             let first = || {
-                let at = row.column_number(LICENSES);
+                let at = row.column_number(Column::Licenses);
                 format!("{}:{at}: `{cell}`", row.line())
             };
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
-            for text in split_products(cell) {
-                self.hold(text, org, false);
-            }
+            self.hold_cell(&row, Column::Licenses, org, false);
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        for text in split_products(row.get(GROUP_LICENSES)) {
-            self.hold(text, org, true);
-        }
+        self.hold_cell(&row, Column::GroupLicenses, org, true);
+        self.unknown
+            .add(&self.licenses, upn, self.products, self.pools);
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
-        let blocked = match (row.get(BLOCKED), row.get(ENABLED)) {
+        let blocked = match (row.get(Column::Blocked), row.get(Column::Enabled)) {
             ("", "") => false,
-            ("", enabled) => {
-                !yes_no(enabled).ok_or_else(|| row.error(ENABLED, bool_message(enabled)))?
-            }
-            (blocked, _) => {
-                yes_no(blocked).ok_or_else(|| row.error(BLOCKED, bool_message(blocked)))?
-            }
+            ("", enabled) => !yes_no(enabled).ok_or_else(|| bool_error(&row, Column::Enabled))?,
+            (blocked, _) => yes_no(blocked).ok_or_else(|| bool_error(&row, Column::Blocked))?,
         };
         self.disabled.clear();
         for text in row
-            .get(DISABLED_PLANS)
+            .get(Column::DisabledPlans)
             .split(';')
             .map(clean)
             .filter(|t| !t.is_empty())
@@ -236,7 +231,7 @@ impl Builder<'_, '_> {
             org,
             licenses: &self.licenses,
             disabled: &self.disabled,
-            usage_location: !row.get(USAGE_LOCATION).is_empty(),
+            usage_location: !row.get(Column::UsageLocation).is_empty(),
             blocked,
         };
         self.users.add(upn, user);
@@ -245,26 +240,38 @@ impl Builder<'_, '_> {
     }
 
     /// The users, once no principal name is listed twice.
-    fn finish(
-        self,
-        header: &Header,
-        rows: u64,
-    ) -> Result<(Users, Names, u64, Vec<String>), InputError> {
-        let warnings = self.type_names.iter().map(|(first, n)| {
+    fn finish(self, header: &Header, rows: u64) -> Result<Read, InputError> {
+        let file = header.file();
+        let unknown = self.unknown.finish(self.products, self.lookups.catalog());
+        let type_names = self.type_names.iter().map(|(first, n)| {
             format!(
-                "{}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)",
-                header.file()
+                "{file}:{first} is a PowerShell type name, not a license ({n} users): the export selected AssignedLicenses as it is; make a Licenses column of SKU part numbers (see README, Accepted exports)"
             )
         });
-        let warnings = warnings.collect();
+        let joined = self.joined.iter().map(|(first, n)| {
+            format!(
+                "{file}:{first} lists products joined with `;` or `,` instead of `+`: each part is read as a license ({} read that way)",
+                if *n == 1 { "1 cell".to_string() } else { format!("{n} cells") }
+            )
+        });
+        let warnings = type_names
+            .chain(joined)
+            .chain(unknown::warning(file, &unknown))
+            .collect();
         match self.users.seal() {
-            (users, Ok(names)) => Ok((users, names, rows, warnings)),
+            (users, Ok(names)) => Ok(Read {
+                users,
+                names,
+                rows,
+                warnings,
+                unknown,
+            }),
             (users, Err(Duplicate { earlier, later })) => {
                 Err(header.error_at(
                     self.lines.of(later),
-                    UPN,
+                    Column::Upn,
                     format!(
-                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case)",
+                        "the user `{}` is listed twice, first on line {} (user principal names compare ignoring case): users.csv has one row per user, their licenses joined with `+` in one cell",
                         users.upn(later),
                         self.lines.of(earlier)
                     ),
@@ -273,16 +280,42 @@ impl Builder<'_, '_> {
         }
     }
 
-    /// Adds a license to the row's user; one listed twice counts once.
-    fn hold(&mut self, text: &str, org: Option<OrgId>, via_group: bool) {
-        let product = self.lookups.license(self.pools, self.products, text, org);
-        match self.licenses.iter_mut().find(|h| h.product() == product) {
-            Some(held) => *held = Held::new(product, held.via_group() || via_group),
-            None => self.licenses.push(Held::new(product, via_group)),
+    /// Adds the licenses of one cell (`column`) to the row's user, and counts
+    /// it when it was a list joined with `;` or `,`.
+    fn hold_cell(&mut self, row: &Row<'_>, column: Column, org: Option<OrgId>, via_group: bool) {
+        let cell = row.get(column);
+        let mut joined = false;
+        for text in split_products(cell) {
+            let licenses = &mut self.licenses;
+            joined |= self
+                .lookups
+                .licenses(self.pools, self.products, text, org, |product| {
+                    hold(licenses, product, via_group)
+                });
+        }
+        if joined {
+            let first = || format!("{}:{}: `{cell}`", row.line(), row.column_number(column));
+            self.joined.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
     }
 }
 
-fn bool_message(cell: &str) -> String {
-    format!("`{cell}` is not a yes/no value (true, false, yes, no, 1, 0 or empty)")
+/// Adds a license to a user's; one listed twice counts once.
+fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool) {
+    match licenses.iter_mut().find(|h| h.product() == product) {
+        Some(held) => *held = Held::new(product, held.via_group() || via_group),
+        None => licenses.push(Held::new(product, via_group)),
+    }
+}
+
+/// A cell of a yes/no column that is neither, named with its column.
+fn bool_error(row: &Row<'_>, column: Column) -> InputError {
+    row.error(
+        column,
+        format!(
+            "`{}` in column `{}` is not a yes/no value (true, false, yes, no, 1, 0, $true, $false or empty)",
+            row.get(column),
+            row.column_name(column)
+        ),
+    )
 }

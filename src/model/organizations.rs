@@ -56,10 +56,6 @@ impl Orgs {
         self.names.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// The owner of `domain` or of its nearest parent domain.
     pub fn of_domain(&self, domain: &str) -> Option<OrgId> {
         let domain = lowercase(domain);

@@ -74,7 +74,11 @@ impl Products {
 
     /// A product the catalog does not know, if the inputs named it.
     pub fn find_other(&self, text: &str) -> Option<ProductId> {
-        self.other_index.get(&key(text)).map(|&i| ProductId::at(i))
+        // A spelling met before needs no normalizing (nor allocation).
+        match self.by_text.get(text) {
+            Some(&i) => Some(ProductId::at(i)),
+            None => self.other_index.get(&key(text)).map(|&i| ProductId::at(i)),
+        }
     }
 
     /// The catalog SKU, if the product is one.
@@ -107,4 +111,16 @@ impl ServicePlanRef {
             ServicePlanRef::Other(text) => text,
         }
     }
+}
+
+/// A license text of users.csv that is neither a catalog product nor a product
+/// of subscriptions.csv, and who holds it (counted by [`crate::input::unknown`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownLicense {
+    /// The text as first spelled in the inputs.
+    pub text: String,
+    /// Users holding it (directly or through a group).
+    pub users: u64,
+    /// The principal name of the first user holding it, in users.csv order.
+    pub first_user: String,
 }

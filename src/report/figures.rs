@@ -243,9 +243,8 @@ pub struct Figures {
     /// Warning codes on reassigned rows.
     pub warnings: Vec<CodeLine>,
     pub unmatched_plan_rows: Listed<u64>,
-    /// Unknown license text → users holding it, most held first; `None` until the
-    /// inputs count them.
-    pub unknown_licenses: Option<Listed<(String, u64)>>,
+    /// Unknown license text → users holding it, most held first.
+    pub unknown_licenses: Listed<(String, u64)>,
     pub moves: Listed<MoveLine>,
     /// `None` until the run writes Graph requests.
     pub applying: Option<Applying>,
@@ -395,7 +394,7 @@ impl Figures {
         let audit = &summary.audit;
         Figures {
             organizations: Listed::of(by_organization_names(p), ORGANIZATIONS_NAMED),
-            exit_code: p.exit_code(),
+            exit_code: p.exit_code().code(),
             strict: p.strict,
             outcome,
             licenses_to_remove: sum(|a| a.to_remove),
@@ -432,7 +431,7 @@ impl Figures {
                 summary.unmatched_plan_rows.iter().copied(),
                 TEXTS_SHOWN,
             ),
-            unknown_licenses: None,
+            unknown_licenses: Listed::of(summary.unknown_licenses.iter().cloned(), TEXTS_SHOWN),
             moves: Listed::of(moves, MOVES_SHOWN),
             applying: None,
             out: out.to_string(),

@@ -672,12 +672,11 @@ fn warnings(f: &Figures) -> Markup {
                 }
             }
             h3 { "Unknown licenses" }
-            @match &f.unknown_licenses {
-                None => { p.none { "Not counted by this version of replan." } }
-                Some(list) if list.total() == 0 => {
-                    p.none { "Every license in users.csv is a product of the catalog or of subscriptions.csv." }
-                }
-                Some(list) => {
+            @let list = &f.unknown_licenses;
+            @if list.total() == 0 {
+                p.none { "Every license in users.csv is a product of the catalog or of subscriptions.csv." }
+            } @else {
+                {
                     p { "Licenses in users.csv that neither the catalog nor subscriptions.csv knows: a trial, or a product renamed since the catalog (a newer one with --catalog fixes that)." }
                     table #unknown-licenses {
                         thead { tr { th scope="col" { "License as written" } th.num scope="col" { "Users holding it" } } }

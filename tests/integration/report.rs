@@ -247,6 +247,28 @@ fn assert_agrees(out: &Outcome) {
             assert!(p.contains(&line.to_string()), "{p}");
         }
     }
+    // Section 7: the unknown licenses, most held first.
+    let unknown: Vec<(String, u64)> = summary["unknown_licenses"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), count(v)))
+        .collect();
+    if unknown.is_empty() {
+        assert!(!page.has("table#unknown-licenses"));
+    } else {
+        let mut shown: Vec<(String, u64)> = page
+            .rows("unknown-licenses")
+            .into_iter()
+            .map(|r| (r[0].clone(), number(&r[1])))
+            .collect();
+        let mut expected = unknown.clone();
+        expected.truncate(20);
+        // summary.json's object is read back sorted: compare as sets.
+        shown.sort();
+        expected.sort();
+        assert_eq!(shown, expected, "unknown licenses");
+    }
     // Section 8: every reassigned user in one move.
     let moved: u64 = page.rows("moves-table").iter().map(|r| number(&r[3])).sum();
     assert_eq!(moved, count(&summary["status"]["reassigned"]), "moves");
