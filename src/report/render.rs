@@ -99,8 +99,10 @@ fn money(m: &Money) -> Markup {
     };
     let (whole, decimals) = digits.split_once('.').unwrap_or((digits, ""));
     html! {
-        (sign) (group_digits(whole)) "." (decimals)
-        @if m.currency.is_empty() { " (no currency named)" } @else { " " (m.currency) }
+        span.amount {
+            (sign) (group_digits(whole)) "." (decimals)
+            @if m.currency.is_empty() { " (no currency named)" } @else { " " (m.currency) }
+        }
     }
 }
 
@@ -438,15 +440,15 @@ fn subscriptions(f: &Figures) -> Markup {
                             th scope="col" { "Product" }
                             th scope="col" { "Seats" }
                             th scope="col" { "Action" }
-                            th.num scope="col" { "To remove" }
-                            th.num scope="col" { "To buy" }
-                            @if priced { th.num scope="col" { "Monthly cost change" } }
+                            th.num scope="col" { "Remove" }
+                            th.num scope="col" { "Buy" }
+                            @if priced { th.num scope="col" { "Cost change / month" } }
                         } }
                         tbody {
                             @for pool in &f.pools.shown {
                                 tr data-pool=(format!("{}/{}", pool.organization, pool.product)) {
                                     td.wrap { (pool.organization) }
-                                    td.wrap { (product(pool)) }
+                                    td.wrap.product { (product(pool)) }
                                     td { (seats(pool)) }
                                     td { span class=(format!("tag {}", pool.action.as_str())) data-action=(pool.action.as_str()) { (action_text(pool.action)) } }
                                     td.num { (num(pool.to_remove)) }
@@ -494,9 +496,9 @@ fn step(pool: &PoolLine) -> Markup {
     html! {
         strong { (pool.organization) } " · " (product_inline(pool)) ": "
         @match pool.action {
-            ActionKind::BuyLicenses => { "buy " (plural(pool.to_buy, "license", "licenses")) " (Buy licenses) before applying. " }
+            ActionKind::BuyLicenses => { "buy " (plural(pool.to_buy, "license", "licenses")) " before applying. " }
             ActionKind::CancelSubscription => { "cancel the subscription (" (plural(pool.to_remove, "license", "licenses")) ") once the users have moved. " }
-            ActionKind::RemoveLicenses => { "remove " (plural(pool.to_remove, "license", "licenses")) " (Remove licenses) once the users have moved. " }
+            ActionKind::RemoveLicenses => { "remove " (plural(pool.to_remove, "license", "licenses")) " once the users have moved. " }
             ActionKind::Keep => {}
         }
         span.sub { (pool.reason) }
