@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::audit::{Digest, DigestSlot};
 use crate::error::InputError;
+use crate::guid::Guid;
 use crate::input::table::{Source, Table, columns};
 use crate::resolve::key;
 
@@ -29,6 +30,9 @@ pub(crate) struct Sku {
     pub(crate) display_name: String,
     /// The service plans it contains, sorted.
     pub(crate) service_plans: Vec<ServicePlanIdx>,
+    /// Its SKU ids, in the table's order: one, but for a few SKU part numbers
+    /// listed with several (`MCOPSTN5`).
+    pub(crate) ids: Vec<Guid>,
 }
 
 /// The products and service plans of the catalog.
@@ -37,6 +41,8 @@ pub struct Catalog {
     skus: Vec<Sku>,
     /// Service plans by index: the first name the catalog gives each.
     service_plans: Vec<String>,
+    /// Service plans' ids by index, where the table gives one.
+    service_plan_ids: Vec<Option<Guid>>,
     by_part: HashMap<String, SkuIdx>,
     by_id: HashMap<String, SkuIdx>,
     by_name: HashMap<String, Vec<SkuIdx>>,
@@ -74,6 +80,7 @@ impl Catalog {
         let mut catalog = Catalog {
             skus: Vec::new(),
             service_plans: Vec::new(),
+            service_plan_ids: Vec::new(),
             by_part: HashMap::default(),
             by_id: HashMap::default(),
             by_name: HashMap::default(),
@@ -99,6 +106,7 @@ impl Catalog {
                         part: part.to_string(),
                         display_name: table.get(Column::DisplayName).to_string(),
                         service_plans: Vec::new(),
+                        ids: Vec::new(),
                     });
                     catalog.by_part.insert(key(part), sku);
                     sku
@@ -117,6 +125,13 @@ impl Catalog {
                 .by_id
                 .entry(key(table.get(Column::Id)))
                 .or_insert(sku);
+            if let (Some(id), Some(entry)) = (
+                Guid::parse(table.get(Column::Id)),
+                catalog.skus.get_mut(sku as usize),
+            ) && !entry.ids.contains(&id)
+            {
+                entry.ids.push(id);
+            }
             let (plan_name, plan_id) = (
                 table.get(Column::ServicePlanName),
                 table.get(Column::ServicePlanId),
@@ -157,8 +172,14 @@ impl Catalog {
         let plan = known.unwrap_or_else(|| {
             self.service_plans
                 .push(if name.is_empty() { id } else { name }.to_string());
+            self.service_plan_ids.push(None);
             (self.service_plans.len() - 1) as ServicePlanIdx
         });
+        if let Some(slot) = self.service_plan_ids.get_mut(plan as usize)
+            && slot.is_none()
+        {
+            *slot = Guid::parse(id);
+        }
         if !id_key.is_empty() {
             self.service_plan_by_id.entry(id_key).or_insert(plan);
         }
@@ -212,10 +233,43 @@ impl Catalog {
         &self.service_plans[plan as usize]
     }
 
+    /// A service plan's id, as Graph names it (the table gives one for each).
+    pub(crate) fn service_plan_id(&self, plan: ServicePlanIdx) -> Option<Guid> {
+        self.service_plan_ids.get(plan as usize).copied().flatten()
+    }
+
     /// Whether product `sku` contains service plan `plan`.
     pub(crate) fn contains(&self, sku: SkuIdx, plan: ServicePlanIdx) -> bool {
         self.skus
             .get(sku as usize)
             .is_some_and(|s| s.service_plans.binary_search(&plan).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skus_and_service_plans_have_their_ids() {
+        let c = Catalog::builtin().unwrap();
+        let sku = |part: &str| c.sku(c.sku_by_part(&key(part)).unwrap());
+        let text = |ids: &[Guid]| ids.iter().map(Guid::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            text(&sku("SPB").ids),
+            ["cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"]
+        );
+        assert_eq!(
+            text(&sku("MCOPSTN5").ids),
+            [
+                "d43177b5-475b-4880-92d4-d54c27b5efbd",
+                "54a152dc-90de-4996-93d2-bc47e670fc06"
+            ]
+        );
+        let sway = c.service_plan_by_key("sway").unwrap();
+        assert_eq!(
+            c.service_plan_id(sway).map(|g| g.to_string()).as_deref(),
+            Some("a23b959c-7ce8-4e57-9140-b90eb88a9e97")
+        );
     }
 }

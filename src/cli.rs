@@ -173,7 +173,10 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
             let processed = run::pool(&settings)?
                 .install(|| run::process(&settings, &Progress::new(args.quiet)))?;
             warn(&processed, &settings);
-            let summary = Summary::of(&processed, &settings, &invocation()?);
+            let mut summary = Summary::of(&processed, &settings, &invocation()?);
+            for note in output::requests_only(&processed, &mut summary) {
+                eprintln!("replan: warning: {note}");
+            }
             print(&summary, args.json, || {
                 summary::findings(&processed, &summary)
             });
@@ -192,7 +195,10 @@ fn run_and_write(
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
     let mut summary = Summary::of(&processed, settings, invocation);
-    output::write_all(&args.out, &processed, &mut summary, progress)?;
+    let notes = output::write_all(&args.out, &processed, &mut summary, progress)?;
+    for note in notes {
+        eprintln!("replan: warning: {note}");
+    }
     print(&summary, args.inputs.json, || {
         format!("{}outputs in {}\n", summary.text(), args.out.display())
     });

@@ -4,7 +4,7 @@
 use crate::catalog::Catalog;
 use crate::codes::Code;
 use crate::expand::Entry;
-use crate::model::{OrgId, Pool, Pools, ProductId, Tenant};
+use crate::model::{OrgId, Pool, ProductId, Tenant};
 use crate::resolve;
 use crate::rules::{Status, Verdict};
 
@@ -58,11 +58,7 @@ pub fn settle(
     let org_of = |i: usize| entries[i].org();
     let products =
         |i: usize| resolve::ends(pools, &tenant.plan[entries[i].row()], org_of(i)).products();
-    let (mut from_pool, mut to_pool, mut freed_pool) = (
-        PoolCache::new(pools),
-        PoolCache::new(pools),
-        PoolCache::new(pools),
-    );
+    let pool_of = |org: Option<OrgId>, product: ProductId| pools.get(org?, product);
     let mut tallies = vec![Tally::default(); pools.list.len()];
     // Each candidate (passed stage 5, in plan order), and the pools it frees a
     // seat of, flat: `frees[frees_from[m]..frees_from[m + 1]]`. In u32s: in
@@ -82,15 +78,15 @@ pub fn settle(
         };
         let org = org_of(i);
         let (from, to) = products(i);
-        let from = from.and_then(|from| from_pool.get(org, from));
-        let to = to.and_then(|to| to_pool.get(org, to));
+        let from = from.and_then(|from| pool_of(org, from));
+        let to = to.and_then(|to| pool_of(org, to));
         let first_freed = frees.len();
         frees.extend(
             change
                 .freed
                 .as_slice()
                 .iter()
-                .filter_map(|&p| freed_pool.get(org, p))
+                .filter_map(|&p| pool_of(org, p))
                 .map(pool_u32),
         );
         for p in from.into_iter().chain(to) {
@@ -196,31 +192,6 @@ const NO_POOL: u32 = u32::MAX;
 impl Candidate {
     fn takes(&self) -> Option<usize> {
         (self.takes != NO_POOL).then_some(self.takes as usize)
-    }
-}
-
-/// [`Pools::get`] remembering its last answer: users in plan order mostly share
-/// their row and organization, so the same pool is asked for again and again.
-struct PoolCache<'a> {
-    pools: &'a Pools,
-    last: Option<(OrgId, ProductId, Option<usize>)>,
-}
-
-impl<'a> PoolCache<'a> {
-    fn new(pools: &'a Pools) -> Self {
-        PoolCache { pools, last: None }
-    }
-
-    fn get(&mut self, org: Option<OrgId>, product: ProductId) -> Option<usize> {
-        let org = org?;
-        match self.last {
-            Some((o, p, pool)) if o == org && p == product => pool,
-            _ => {
-                let pool = self.pools.get(org, product);
-                self.last = Some((org, product, pool));
-                pool
-            }
-        }
     }
 }
 

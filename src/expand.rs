@@ -86,15 +86,14 @@ impl Expansion {
 /// Expands every plan row.
 pub fn expand(tenant: &Tenant, names: &Names) -> Expansion {
     let users = &tenant.users;
-    let named_upns: Vec<Option<&str>> = tenant
+    let row_user: Vec<Option<u32>> = tenant
         .plan
-        .iter()
+        .par_iter()
         .map(|row| match &row.target {
-            Target::Named(name) => Some(name.as_str()),
+            Target::Named(name) => names.find(users, name),
             Target::Holders { .. } => None,
         })
         .collect();
-    let row_user = names.find_all(users, &named_upns);
     // A row for a named user wins over `*` rows, wherever it stands.
     let mut named = vec![false; users.len()];
     for &u in row_user.iter().flatten() {

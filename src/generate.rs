@@ -1,6 +1,8 @@
 //! `replan generate`: a realistic synthetic tenant (the input files) of N users
 //! over K organizations, the same bytes for the same seed. It is how anyone tries
-//! the tool at scale, and how the benchmark makes its data.
+//! the tool at scale, and how the benchmark makes its data. Most users have an
+//! object id and most pools a SkuId, so that both kinds of Graph request url and
+//! every source of SKU ids occur.
 
 use std::fs;
 use std::io::{self, Write};
@@ -66,6 +68,19 @@ const MAIN: [(&str, &str, u64); 6] = [
 const VISIO: (&str, &str) = ("VISIOCLIENT", "Visio Plan 2");
 const POWER_BI: (&str, &str) = ("POWER_BI_PRO", "Power BI Pro");
 const EMS: (&str, &str) = ("EMSPREMIUM", "Enterprise Mobility + Security E5");
+/// The SKU ids of the products above, in the same order (Microsoft's table), as
+/// Get-MgSubscribedSku's `SkuId` gives them.
+const SKU_IDS: [&str; 9] = [
+    "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
+    "3b555118-da6a-4418-894f-7df1e2096870",
+    "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
+    "6fd2c87f-b296-42f0-b197-1e91e994b900",
+    "05e9a617-0261-4cee-bb44-138d3ef5d965",
+    "cdd28e44-67e3-425e-be4c-737fab2899d3",
+    "c5928f49-12ba-48f7-ada3-0d743a3601d5",
+    "f8a1db68-be16-40ed-86d5-cb42ce701560",
+    "b05e124f-c7cc-45a0-a6aa-8cf78c946968",
+];
 
 const COMPANIES: [&str; 12] = [
     "contoso",
@@ -138,6 +153,9 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     fs::create_dir_all(out).map_err(fail(out))?;
     let orgs = spec.organizations.max(1);
     let mut rng = Rng(spec.seed);
+    // Object ids come from a stream of their own: the rest of the tenant is the
+    // same as before they were added.
+    let mut ids = Rng(spec.seed ^ 0x0b1e_c71d_0000_0000);
     // holders[org][product]: users holding each product, for subscriptions.csv.
     let products = MAIN.len() + 3;
     let mut holders = vec![vec![0u64; products]; orgs as usize];
@@ -147,7 +165,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     let mut users = writer(&users_path).map_err(fail(&users_path))?;
     let mut line = String::with_capacity(256);
     users
-        .write_all(b"Display name,User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n")
+        .write_all(b"Display name,User principal name,Object Id,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n")
         .map_err(fail(&users_path))?;
     for i in 0..spec.users {
         let org = (i % u64::from(orgs)) as u32;
@@ -188,6 +206,12 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             capitalize(first),
             capitalize(last)
         ));
+        // Nine in ten users have an object id (accounts made elsewhere, or an
+        // export without the column, have none).
+        if ids.percent(90) {
+            object_id(&mut ids, &mut line);
+        }
+        line.push(',');
         if !rng.percent(2) {
             let country = rng.pick::<&str>(&COUNTRIES);
             line.push_str(country);
@@ -221,7 +245,7 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
 
     let subs_path = out.join("subscriptions.csv");
     let mut subs = writer(&subs_path).map_err(fail(&subs_path))?;
-    subs.write_all(b"Organization,Product,Status,Total licenses,Assigned licenses\n")
+    subs.write_all(b"Organization,Product,SkuId,Status,Total licenses,Assigned licenses\n")
         .map_err(fail(&subs_path))?;
     for org in 0..orgs {
         let held = &holders[org as usize];
@@ -244,8 +268,15 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
             } else {
                 "Active"
             };
-            writeln!(subs, "{},{},{status},{total},{count}", domain(org), part(l))
-                .map_err(fail(&subs_path))?;
+            // Every third organization's export has no SkuId: the catalog gives it.
+            let sku_id = if org % 3 == 2 { "" } else { SKU_IDS[l] };
+            writeln!(
+                subs,
+                "{},{},{sku_id},{status},{total},{count}",
+                domain(org),
+                part(l)
+            )
+            .map_err(fail(&subs_path))?;
         }
     }
     subs.flush().map_err(fail(&subs_path))?;
@@ -372,6 +403,21 @@ fn part(l: usize) -> &'static str {
         Some(1) => POWER_BI.0,
         Some(_) => EMS.0,
     }
+}
+
+/// A random object id, lowercase as Entra writes it, appended to `line`.
+fn object_id(rng: &mut Rng, line: &mut String) {
+    use std::fmt::Write as _;
+    let (a, b) = (rng.next(), rng.next());
+    let _ = write!(
+        line,
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    );
 }
 
 fn capitalize(word: &str) -> String {

@@ -1,7 +1,8 @@
-//! The output files: result.csv, subscription-actions.csv, backup.csv, report.html
-//! and summary.json. Each is written under a temporary name in the output folder and
+//! The output files: result.csv, graph-requests.jsonl, subscription-actions.csv,
+//! backup.csv, report.html and summary.json. Each is written under a temporary
+//! name in the output folder, hashed as it is written (the audit trail), and
 //! renamed once all are complete; cells that a spreadsheet would run as a formula
-//! are escaped.
+//! are escaped (in the CSV files: JSON is not opened by one).
 
 use std::borrow::Cow;
 use std::fs;
@@ -11,46 +12,84 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::audit::{Digest, HashingWriter};
+use crate::catalog::{Catalog, ServicePlanIdx};
 use crate::codes::Code;
 use crate::error::Error;
+use crate::expand::Entry;
+use crate::guid::Guid;
 use crate::message::message;
-use crate::model::{Target, Users};
+use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Target};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
 use crate::report::{self, Figures};
+use crate::requests::{self, Built, Change, License, Line, Request, ServicePlans};
+use crate::resolve;
 use crate::rules::Status;
 use crate::run::{Processed, RowEnds};
-use crate::summary::Summary;
+use crate::summary::{Graph, Summary};
 
 pub const RESULT: &str = "result.csv";
+pub const GRAPH: &str = "graph-requests.jsonl";
 pub const ACTIONS: &str = "subscription-actions.csv";
 pub const BACKUP: &str = "backup.csv";
 pub const SUMMARY: &str = "summary.json";
 pub const REPORT: &str = "report.html";
 
-/// Rows formatted per parallel task, and tasks per batch held in memory at once.
+/// Rows formatted per parallel task, and tasks per batch held in memory at once:
+/// two batches are (one written, one formatted), each chunk's rows of result.csv
+/// and requests of graph-requests.jsonl (some 300 bytes a line): at 16 chunks a
+/// batch they made 80 MiB at the peak, at 4 some 10, with tasks enough for
+/// the cores of a usual machine.
 const CHUNK: usize = 4096;
-const BATCH: usize = 16;
+const BATCH: usize = 4;
 
-/// Writes every output into `out`, replacing earlier outputs of the same names,
-/// and records each one's size and SHA-256 in `summary`'s audit trail: the report
-/// shows those of the files written before it, summary.json all of them.
+/// Writes every output into `out`, replacing earlier outputs of the same names;
+/// completes `summary` with what graph-requests.jsonl holds ([`Graph`]).
+/// Returns what to say about the reassigned users left without a request.
 pub fn write_all(
     out: &Path,
     p: &Processed,
     summary: &mut Summary,
     progress: &Progress,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     let fail = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Output { path, source }
     };
     fs::create_dir_all(out).map_err(fail(out))?;
     let bar = progress.bar(p.verdicts.len() as u64, "writing");
-    // The small files are written while result.csv is: a thread that waits for
-    // the next batch of result rows takes them.
-    let (result, others) = rayon::join(
-        || stage(out, RESULT, |w| write_result(w, p, &bar)),
+    // The small files are written while result.csv and graph-requests.jsonl are
+    // (a thread that waits for the next batch of rows takes them); summary.json
+    // after, as it counts the requests.
+    let (rows, others) = rayon::join(
+        || -> Result<_, Error> {
+            let graph = staged(out, GRAPH)?;
+            let mut requests = Failing {
+                inner: io::BufWriter::with_capacity(1 << 16, HashingWriter::new(graph.as_file())),
+                failed: false,
+            };
+            let mut tally = Tally::default();
+            let graph_error = |source| Error::Output {
+                path: out.join(GRAPH),
+                source,
+            };
+            let result = stage(out, RESULT, |w| {
+                write_rows(w, &mut requests, p, &bar, &mut tally)
+            })
+            .map_err(|e| match e {
+                Error::Output { source, .. } if requests.failed => graph_error(source),
+                e => e,
+            })?;
+            requests.inner.flush().map_err(graph_error)?;
+            let digest = requests.inner.get_ref().digest();
+            drop(requests);
+            let graph = Staged {
+                name: GRAPH,
+                file: graph,
+                digest,
+            };
+            Ok((result, graph, tally))
+        },
         || -> Result<_, Error> {
             Ok([
                 stage(out, ACTIONS, |w| write_actions(w, p))?,
@@ -58,13 +97,15 @@ pub fn write_all(
             ])
         },
     );
-    let mut staged = vec![result?];
-    staged.extend(others?);
+    let (result, graph, tally) = rows?;
+    summary.graph = tally.graph(p);
+    let [actions, backup] = others?;
     bar.finish_and_clear();
+    // In the audit trail in SPEC's order; the report shows those written before it.
+    let mut staged = vec![result, actions, backup, graph];
     for file in &staged {
         summary.audit.outputs.push((file.name, file.digest.into()));
     }
-    // The report shows the audit trail so far: every output but itself.
     let page = report::render(&Figures::gather(p, summary, &out.display().to_string()));
     let report = stage(out, REPORT, |w| w.write_all(page.as_bytes()))?;
     summary
@@ -72,19 +113,62 @@ pub fn write_all(
         .outputs
         .push((report.name, report.digest.into()));
     staged.push(report);
-    let summary_file = stage(out, SUMMARY, |w| {
+    staged.push(stage(out, SUMMARY, |w| {
         serde_json::to_writer_pretty(&mut *w, &*summary)?;
         w.write_all(b"\n")
-    })?;
-    staged.push(summary_file);
-    replace(out, staged)
+    })?);
+    replace(out, staged)?;
+    Ok(tally.notes())
 }
 
-/// An output written under a temporary name in the output folder.
-struct Staged {
-    name: &'static str,
-    file: tempfile::NamedTempFile,
-    digest: Digest,
+/// What `check` says of the Graph requests a run would write: `summary`'s
+/// [`Graph`], and what to say about the reassigned users left without one.
+pub fn requests_only(p: &Processed, summary: &mut Summary) -> Vec<String> {
+    let rows = p.verdicts.len();
+    let tallies: Vec<Tally> = (0..rows.div_ceil(CHUNK))
+        .into_par_iter()
+        .map_init(Buffers::default, |buffers, chunk| {
+            let Buffers {
+                requests,
+                scratch,
+                graph,
+                ..
+            } = buffers;
+            let mut tally = Tally::default();
+            for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(rows) {
+                requests.clear();
+                if after_of(p, i, &p.ends(i), scratch) {
+                    // Into memory: nothing to fail.
+                    let _ = request_line(requests, p, i, scratch, graph, &mut tally);
+                }
+            }
+            tally
+        })
+        .collect();
+    let tally = tallies.into_iter().fold(Tally::default(), Tally::merge);
+    summary.graph = tally.graph(p);
+    tally.notes()
+}
+
+/// A writer that remembers having failed: rows and requests are written in one
+/// pass, and an error must name the file it happened to.
+struct Failing<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Failing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf);
+        self.failed |= written.is_err();
+        written
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.inner.flush();
+        self.failed |= flushed.is_err();
+        flushed
+    }
 }
 
 /// Renames the staged files over the outputs, all or none: each earlier output is
@@ -136,6 +220,13 @@ fn set_aside(out: &Path, name: &str, path: &Path) -> io::Result<Option<tempfile:
     }
 }
 
+/// An output written under a temporary name in the output folder, and its digest.
+struct Staged {
+    name: &'static str,
+    file: tempfile::NamedTempFile,
+    digest: Digest,
+}
+
 /// Writes one file under a temporary name, hashing it as it goes; the caller
 /// renames it when all are done.
 fn stage(
@@ -148,6 +239,17 @@ fn stage(
         path: path.clone(),
         source,
     };
+    let file = staged(out, name)?;
+    let mut w = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(file.as_file()));
+    write(&mut w).map_err(fail)?;
+    w.flush().map_err(fail)?;
+    let digest = w.get_ref().digest();
+    drop(w);
+    Ok(Staged { name, file, digest })
+}
+
+/// An empty file under a temporary name in `out`, to become `out/name`.
+fn staged(out: &Path, name: &str) -> Result<tempfile::NamedTempFile, Error> {
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -157,13 +259,10 @@ fn stage(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let file = builder.tempfile_in(out).map_err(fail)?;
-    let mut w = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(file.as_file()));
-    write(&mut w).map_err(fail)?;
-    w.flush().map_err(fail)?;
-    let digest = w.get_ref().digest();
-    drop(w);
-    Ok(Staged { name, file, digest })
+    builder.tempfile_in(out).map_err(|source| Error::Output {
+        path: out.join(name),
+        source,
+    })
 }
 
 /// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP
@@ -214,10 +313,15 @@ fn row<W: Write, S: AsRef<str>>(w: &mut csv::Writer<W>, cells: &[S]) -> io::Resu
     end(w)
 }
 
-fn write_result<W: Write + Send>(
+/// Writes result.csv into `w` and graph-requests.jsonl into `requests`, row by
+/// row in result order: a reassigned row's request is built from the licenses
+/// and disabled plans after that its result row has just worked out.
+fn write_rows<W: Write + Send, R: Write + Send>(
     w: &mut W,
+    requests: &mut R,
     p: &Processed,
     bar: &indicatif::ProgressBar,
+    tally: &mut Tally,
 ) -> io::Result<()> {
     let mut header = csv_writer(&mut *w);
     row(&mut header, &RESULT_COLUMNS.map(|(name, _)| name))?;
@@ -238,13 +342,21 @@ fn write_result<W: Write + Send>(
             .map(|(from, mut buffers)| {
                 let chunk = from..(from + CHUNK).min(end);
                 buffers.bytes.clear();
+                buffers.requests.clear();
                 let mut out = csv_writer(std::mem::take(&mut buffers.bytes));
-                let entries = &p.expansion.entries[chunk.clone()];
-                for (n, part) in entries.chunks(Users::WARM).enumerate() {
-                    p.tenant.users.warm(part.iter().filter_map(|e| e.user()));
-                    let start = chunk.start + n * Users::WARM;
-                    for i in start..start + part.len() {
-                        result_row(&mut out, p, i, &mut buffers.text, &mut buffers.scratch)?;
+                let entries = &p.expansion.entries;
+                let Buffers {
+                    requests,
+                    text,
+                    scratch,
+                    graph,
+                    tally,
+                    ..
+                } = &mut buffers;
+                for i in chunk.clone() {
+                    p.tenant.users.warm_ahead(entries, i, Entry::user);
+                    if result_row(&mut out, p, i, text, scratch)? {
+                        request_line(requests, p, i, scratch, graph, tally)?;
                     }
                 }
                 bar.inc(chunk.len() as u64);
@@ -253,32 +365,41 @@ fn write_result<W: Write + Send>(
             })
             .collect()
     };
-    let write = |w: &mut W, chunks: Vec<io::Result<Buffers>>| -> io::Result<Vec<Buffers>> {
+    let mut write = |chunks: Vec<io::Result<Buffers>>| -> io::Result<Vec<Buffers>> {
         chunks
             .into_iter()
             .map(|chunk| {
-                let chunk = chunk?;
+                let mut chunk = chunk?;
                 w.write_all(&chunk.bytes)?;
+                requests.write_all(&chunk.requests)?;
+                let done = std::mem::take(&mut chunk.tally);
+                *tally = std::mem::take(tally).merge(done);
                 Ok(chunk)
             })
             .collect()
     };
     let (mut pending, mut spare) = (Vec::new(), Vec::new());
     for start in (0..rows).step_by(CHUNK * BATCH) {
-        let (written, formatted) = rayon::join(|| write(w, pending), || format(start, spare));
+        let (written, formatted) = rayon::join(|| write(pending), || format(start, spare));
         spare = written?;
         pending = formatted;
     }
-    write(w, pending)?;
+    write(pending)?;
     Ok(())
 }
 
-/// What formatting a chunk of result rows writes into, kept from chunk to chunk.
+/// What formatting a chunk of rows writes into, kept from chunk to chunk.
 #[derive(Default)]
 struct Buffers {
+    /// result.csv's rows.
     bytes: Vec<u8>,
+    /// graph-requests.jsonl's lines.
+    requests: Vec<u8>,
     text: RowText,
     scratch: Scratch,
+    graph: GraphScratch,
+    /// The chunk's requests per organization and users left without one.
+    tally: Tally,
 }
 
 /// One row of result.csv, as its cells.
@@ -356,13 +477,32 @@ fn join_into<'a>(buf: &mut String, items: impl IntoIterator<Item = &'a str>, sep
     }
 }
 
+/// Fills `scratch` with the licenses and disabled plans after of result row
+/// `i` when it is reassigned; returns whether it is.
+fn after_of(p: &Processed, i: usize, ends: &RowEnds, scratch: &mut Scratch) -> bool {
+    let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
+    let (Some(user), Status::Reassigned, Some(to)) = (entry.user(), verdict.status, ends.to) else {
+        return false;
+    };
+    let tenant = &p.tenant;
+    let user = tenant.users.get(user);
+    let row = &tenant.plan[entry.row()];
+    let Scratch { after, disabled } = scratch;
+    reassign::after(&user, ends.from, to, row.mode, after);
+    let products = &tenant.products;
+    reassign::disabled_after(&p.catalog, products, &user, after, &row.disable, disabled);
+    true
+}
+
+/// Writes result row `i`; returns whether `scratch` now holds its licenses and
+/// disabled plans after ([`after_of`]).
 fn result_row<W: Write>(
     w: &mut csv::Writer<W>,
     p: &Processed,
     i: usize,
     text: &mut RowText,
     scratch: &mut Scratch,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     let (entry, verdict) = (&p.expansion.entries[i], &p.verdicts[i]);
     let tenant = &p.tenant;
     let catalog = &p.catalog;
@@ -386,33 +526,26 @@ fn result_row<W: Write>(
         licenses.iter().map(|h| name(h.product())),
         '+',
     );
-    let row = &tenant.plan[entry.row()];
-    match (user_now, verdict.status, ends.to) {
-        (Some(user), Status::Reassigned, Some(to)) => {
-            let Scratch { after, disabled } = scratch;
-            reassign::after(&user, ends.from, to, row.mode, after);
-            join_into(
-                &mut text.licenses_after,
-                after.iter().map(|&p| name(p)),
-                '+',
-            );
-            let products = &tenant.products;
-            reassign::disabled_after(catalog, products, &user, after, &row.disable, disabled);
-            join_into(
-                &mut text.disabled_plans,
-                disabled.iter().map(|d| d.name(catalog)),
-                ';',
-            );
-        }
-        _ => {
-            text.licenses_after.clone_from(&text.licenses_before);
-            let disabled = user_now.map_or(&[][..], |u| u.disabled);
-            join_into(
-                &mut text.disabled_plans,
-                disabled.iter().map(|d| d.name(catalog)),
-                ';',
-            );
-        }
+    let moved = after_of(p, i, &ends, scratch);
+    if moved {
+        join_into(
+            &mut text.licenses_after,
+            scratch.after.iter().map(|&p| name(p)),
+            '+',
+        );
+        join_into(
+            &mut text.disabled_plans,
+            scratch.disabled.iter().map(|d| d.name(catalog)),
+            ';',
+        );
+    } else {
+        text.licenses_after.clone_from(&text.licenses_before);
+        let disabled = user_now.map_or(&[][..], |u| u.disabled);
+        join_into(
+            &mut text.disabled_plans,
+            disabled.iter().map(|d| d.name(catalog)),
+            ';',
+        );
     }
     message(p, i, &ends, &mut text.message);
     let cells = ResultRow {
@@ -430,7 +563,203 @@ fn result_row<W: Write>(
     for (_, cell_of) in RESULT_COLUMNS {
         cell(w, cell_of(&cells))?;
     }
-    end(w)
+    end(w)?;
+    Ok(moved)
+}
+/// A reassigned row's request, worked out in buffers reused from row to row.
+#[derive(Default)]
+struct GraphScratch {
+    before: Vec<License<ProductId>>,
+    after: Vec<License<ProductId>>,
+    disabled_before: Vec<(ServicePlanIdx, Guid)>,
+    disabled_after: Vec<(ServicePlanIdx, Guid)>,
+    request: Request,
+    url: String,
+}
+
+/// The catalog's service plans as a request sees them: a plan with its id.
+struct CatalogPlans<'a> {
+    catalog: &'a Catalog,
+    products: &'a Products,
+}
+
+impl ServicePlans<ProductId, (ServicePlanIdx, Guid)> for CatalogPlans<'_> {
+    fn contains(&self, product: ProductId, (plan, _): (ServicePlanIdx, Guid)) -> bool {
+        self.products
+            .as_sku(product)
+            .is_some_and(|sku| self.catalog.contains(sku, plan))
+    }
+
+    fn id(&self, (_, id): (ServicePlanIdx, Guid)) -> Guid {
+        id
+    }
+}
+
+/// The plans of `disabled` that a request can name: known to the catalog, with
+/// an id (one it does not know cannot be sent, and is left out).
+fn with_ids<'a>(
+    catalog: &'a Catalog,
+    disabled: &'a [ServicePlanRef],
+) -> impl Iterator<Item = (ServicePlanIdx, Guid)> + 'a {
+    disabled.iter().filter_map(|d| match d {
+        ServicePlanRef::Known(plan) => Some((*plan, catalog.service_plan_id(*plan)?)),
+        ServicePlanRef::Other(_) => None,
+    })
+}
+
+/// Writes the graph-requests.jsonl line of reassigned row `i`, whose licenses
+/// and disabled plans after are in `scratch`, if it needs one; counts it in
+/// `tally`, or the user as skipped when a SKU id it needs is unknown.
+fn request_line(
+    out: &mut Vec<u8>,
+    p: &Processed,
+    i: usize,
+    scratch: &Scratch,
+    g: &mut GraphScratch,
+    tally: &mut Tally,
+) -> io::Result<()> {
+    let entry = &p.expansion.entries[i];
+    let (Some(u), Some(org)) = (entry.user(), entry.org()) else {
+        return Ok(());
+    };
+    let (tenant, catalog) = (&p.tenant, &p.catalog);
+    let user = tenant.users.get(u);
+    let sku_id = |product, named| {
+        resolve::sku_id(
+            catalog,
+            &tenant.products,
+            &tenant.pools,
+            org,
+            product,
+            named,
+        )
+    };
+    g.before.clear();
+    g.before.extend(user.licenses.iter().map(|h| License {
+        product: h.product(),
+        sku: sku_id(h.product(), h.named()),
+        via_group: h.via_group(),
+    }));
+    g.after.clear();
+    for &product in &scratch.after {
+        let license = match g.before.iter().find(|l| l.product == product) {
+            Some(held) => *held,
+            None => License {
+                product,
+                sku: sku_id(product, None),
+                via_group: false,
+            },
+        };
+        g.after.push(license);
+    }
+    g.disabled_before.clear();
+    g.disabled_before.extend(with_ids(catalog, user.disabled));
+    g.disabled_after.clear();
+    g.disabled_after
+        .extend(with_ids(catalog, &scratch.disabled));
+    let change = Change {
+        before: &g.before,
+        after: &g.after,
+        disabled_before: &g.disabled_before,
+        disabled_after: &g.disabled_after,
+    };
+    let plans = CatalogPlans {
+        catalog,
+        products: &tenant.products,
+    };
+    let line = i as u64 + 2;
+    let upn = tenant.users.upn(u);
+    match requests::build(&change, &plans, &mut g.request) {
+        Built::Request => {
+            requests::url(tenant.users.object_id(u), upn, &mut g.url);
+            let organization = tenant.orgs.name(org);
+            Line::new(line, organization, upn, &g.url, &g.request).write(out)?;
+            tally.count(org);
+        }
+        Built::Nothing => {}
+        Built::UnknownSku(product) => tally.skip(line, || {
+            format!(
+                "{RESULT} line {line}: {upn} gets no Graph request: the SKU id of {} is not known (name the license by its SKU id in users.csv's Licenses, or give subscriptions.csv's SkuId for the pool of {})",
+                tenant.products.name(catalog, product),
+                tenant.orgs.name(org)
+            )
+        }),
+    }
+    Ok(())
+}
+
+/// How many users' reasons for having no request stderr gives.
+const NOTES: usize = 5;
+
+/// Requests written per organization, and the reassigned users left without
+/// one, over some rows; tallies of successive rows merge in result order.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Requests by organization id.
+    per_org: Vec<u64>,
+    /// result.csv lines of reassigned users left without a request.
+    skipped: Vec<u64>,
+    /// Why, for the first [`NOTES`] of them.
+    notes: Vec<String>,
+}
+
+impl Tally {
+    fn count(&mut self, org: OrgId) {
+        let i = org.0 as usize;
+        if self.per_org.len() <= i {
+            self.per_org.resize(i + 1, 0);
+        }
+        self.per_org[i] += 1;
+    }
+
+    fn skip(&mut self, line: u64, why: impl FnOnce() -> String) {
+        self.skipped.push(line);
+        if self.notes.len() < NOTES {
+            self.notes.push(why());
+        }
+    }
+
+    /// This tally, then `later`'s.
+    fn merge(mut self, later: Tally) -> Tally {
+        if self.per_org.len() < later.per_org.len() {
+            self.per_org.resize(later.per_org.len(), 0);
+        }
+        for (n, more) in self.per_org.iter_mut().zip(later.per_org) {
+            *n += more;
+        }
+        self.skipped.extend(later.skipped);
+        self.notes.extend(later.notes);
+        self.notes.truncate(NOTES);
+        self
+    }
+
+    /// summary.json's `graph`; the last note says how many more were skipped.
+    fn graph(&self, p: &Processed) -> Graph {
+        let organizations = self
+            .per_org
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(o, n)| (p.tenant.orgs.name(OrgId(o as u32)).to_string(), *n))
+            .collect();
+        Graph {
+            requests: self.per_org.iter().sum(),
+            organizations,
+            skipped: self.skipped.clone(),
+        }
+    }
+
+    /// What stderr says: a line for each of the first users left without a
+    /// request, and how many more there are.
+    fn notes(mut self) -> Vec<String> {
+        let more = self.skipped.len().saturating_sub(self.notes.len());
+        if more > 0 {
+            self.notes.push(format!(
+                "and {more} more reassigned users without a Graph request: summary.json's graph.skipped lists their {RESULT} lines"
+            ));
+        }
+        self.notes
+    }
 }
 
 fn write_actions(w: &mut impl Write, p: &Processed) -> io::Result<()> {

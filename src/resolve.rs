@@ -3,9 +3,10 @@
 //! id, then display name, then the same without a `tenant:` prefix ([`lookup`]); a
 //! display name shared by several SKUs through the subscriptions of the user's
 //! organization ([`product`]); a planned user's `From` and `To` ([`ends`]); a
-//! service plan by id or any of its names ([`service_plan`]); and what each input
+//! service plan by id or any of its names ([`service_plan`]); what each input
 //! file does with a name that does not resolve (licenses joined with `;` or `,`
-//! included: [`Lookups::licenses`]).
+//! included: [`Lookups::licenses`]); and the SKU id by which a Graph request
+//! names a user's license ([`sku_id`]).
 
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
@@ -14,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::catalog::{Catalog, ServicePlanIdx, SkuIdx};
 use crate::codes::Code;
+use crate::guid::Guid;
 use crate::model::{OrgId, PlanRow, Pools, ProductId, Products, ServicePlanRef};
 
 /// A name as compared: lowercase, non-breaking and repeated spaces folded to one
@@ -148,6 +150,38 @@ pub fn catalog_product(products: &Products, resolved: Resolved) -> Result<Produc
     }
 }
 
+/// The SKU id of a license of a user of `org` (SPEC.md, graph-requests.jsonl):
+/// the id by which the user's Licenses cell named it, when it did (`named`, the
+/// index among the catalog's ids for the product; a product the catalog does not
+/// know is its text, so a GUID text is its id); else the SkuId subscriptions.csv
+/// gives for the organization's pool; else the catalog's id when it lists one
+/// only for that SKU part number. `None` when none of these gives one.
+pub fn sku_id(
+    catalog: &Catalog,
+    products: &Products,
+    pools: &Pools,
+    org: OrgId,
+    product: ProductId,
+    named: Option<u8>,
+) -> Option<Guid> {
+    let ids = products
+        .as_sku(product)
+        .map(|sku| catalog.sku(sku).ids.as_slice());
+    let by_name = match ids {
+        Some(ids) => named.and_then(|i| ids.get(usize::from(i)).copied()),
+        None => Guid::parse(products.name(catalog, product)),
+    };
+    let pool = || {
+        let i = pools.get(org, product)?;
+        pools.list.get(i)?.sku_id
+    };
+    let only = || match ids? {
+        [only] => Some(*only),
+        _ => None,
+    };
+    by_name.or_else(pool).or_else(only)
+}
+
 /// Whether a product that users.csv names is known: a catalog product, or one
 /// that subscriptions.csv lists (matched as text). Any other is an unknown
 /// license, never silent ([`crate::input::unknown`]).
@@ -211,18 +245,19 @@ impl<'c> Lookups<'c> {
     /// `+`) names for a user of `org`, handed to `hold` one by one: the product
     /// it resolves to; else, when it holds `;` or `,` (a script's `-join ', '`)
     /// and every part resolves, the parts' products; else one product the
-    /// catalog does not know (or cannot resolve), carried as written. Returns
-    /// whether the piece was split.
+    /// catalog does not know (or cannot resolve), carried as written. Each with
+    /// which of the catalog's ids for it the text is, if it is one
+    /// ([`Lookups::named_by`]). Returns whether the piece was split.
     pub fn licenses(
         &mut self,
         pools: &Pools,
         products: &mut Products,
         text: &str,
         org: Option<OrgId>,
-        mut hold: impl FnMut(ProductId),
+        mut hold: impl FnMut(ProductId, Option<u8>),
     ) -> bool {
         if let Some(product) = self.known(pools, products, text, org) {
-            hold(product);
+            hold(product, self.named_by(products, product, text));
             return false;
         }
         let parts = || {
@@ -233,12 +268,14 @@ impl<'c> Lookups<'c> {
         if text.contains([';', ','])
             && parts().all(|part| self.known(pools, products, part, org).is_some())
         {
-            for product in parts().filter_map(|part| self.known(pools, products, part, org)) {
-                hold(product);
+            for part in parts() {
+                if let Some(product) = self.known(pools, products, part, org) {
+                    hold(product, self.named_by(products, product, part));
+                }
             }
             return true;
         }
-        hold(products.other(text));
+        hold(products.other(text), None);
         false
     }
 
@@ -258,6 +295,21 @@ impl<'c> Lookups<'c> {
                 .find_other(text)
                 .filter(|&product| is_known(products, pools, product)),
         }
+    }
+
+    /// Which of the catalog's ids for `product` the license text `text` is (SKU
+    /// ids compare ignoring case), when the text is one: what the user holds,
+    /// which a Graph request names. `None` for a text that is a part number or a
+    /// name, or a product the catalog does not know (its text is all there is).
+    pub fn named_by(&self, products: &Products, product: ProductId, text: &str) -> Option<u8> {
+        let sku = products.as_sku(product)?;
+        // As lookup() does: the whole text, then without a `tenant:` prefix.
+        let id = Guid::parse(text).or_else(|| {
+            let (_, rest) = text.split_once(':')?;
+            Guid::parse(rest.trim_matches(char::is_whitespace))
+        })?;
+        let index = self.catalog.sku(sku).ids.iter().position(|&i| i == id)?;
+        u8::try_from(index).ok()
     }
 
     /// The product of a subscriptions.csv row, which has no user to decide between

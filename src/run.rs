@@ -10,9 +10,9 @@ use crate::catalog::Catalog;
 use crate::count::{self, Action, Tally};
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::expand::{self, Expansion};
+use crate::expand::{self, Entry, Expansion};
 use crate::input::{self, InputPaths};
-use crate::model::{ProductId, Tenant, Users};
+use crate::model::{ProductId, Tenant};
 use crate::progress::Progress;
 use crate::reassign::Scratch;
 use crate::resolve;
@@ -56,6 +56,9 @@ pub(crate) struct RowEnds<'a> {
     pub(crate) to_name: &'a str,
 }
 
+/// Rows evaluated between two steps of the progress bar.
+const PROGRESS: usize = 256;
+
 /// Rows evaluated per parallel task.
 const CHUNK: usize = 2048;
 
@@ -97,10 +100,9 @@ pub fn process(settings: &Settings, progress: &Progress) -> Result<Processed, Er
         .enumerate()
         .with_min_len(CHUNK)
         .map_init(Scratch::default, |scratch, (i, entry)| {
-            if i % Users::WARM == 0 {
-                let part = &entries[i..(i + Users::WARM).min(entries.len())];
-                tenant.users.warm(part.iter().filter_map(|e| e.user()));
-                bar.inc(part.len() as u64);
+            tenant.users.warm_ahead(entries, i, Entry::user);
+            if i % PROGRESS == 0 {
+                bar.inc(PROGRESS.min(entries.len() - i) as u64);
             }
             rules.evaluate(entry, scratch)
         })

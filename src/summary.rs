@@ -35,6 +35,15 @@ impl StatusCounts {
     }
 }
 
+/// summary.json's `graph`: the lines of graph-requests.jsonl, per organization,
+/// and the result.csv lines of reassigned users left without one.
+#[derive(Debug, Default, Serialize)]
+pub struct Graph {
+    pub requests: u64,
+    pub organizations: BTreeMap<String, u64>,
+    pub skipped: Vec<u64>,
+}
+
 /// summary.json, and what `--json` prints.
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -54,6 +63,8 @@ pub struct Summary {
     /// License text as first spelled → users holding it, held by the most first.
     #[serde(serialize_with = "ordered")]
     pub unknown_licenses: Vec<(String, u64)>,
+    /// What graph-requests.jsonl holds; filled in as it is written.
+    pub graph: Graph,
     pub costs: Costs,
     pub audit: Audit,
     pub elapsed_ms: u64,
@@ -123,6 +134,7 @@ impl Summary {
                 .iter()
                 .map(|u| (u.text.clone(), u.users))
                 .collect(),
+            graph: Graph::default(),
             costs: Costs::of(p),
             audit: Audit::of(p, settings, invocation),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
@@ -146,6 +158,14 @@ impl Summary {
             .collect();
         if !actions.is_empty() {
             let _ = writeln!(s, "subscriptions: {}", actions.join(", "));
+        }
+        let graph = &self.graph;
+        if graph.requests > 0 || !graph.skipped.is_empty() {
+            let _ = write!(s, "Graph requests: {}", graph.requests);
+            if !graph.skipped.is_empty() {
+                let _ = write!(s, "; reassigned users without one: {}", graph.skipped.len());
+            }
+            s.push('\n');
         }
         s
     }

@@ -19,6 +19,8 @@ mod exports;
 mod formats;
 #[path = "integration/generate.rs"]
 mod generate;
+#[path = "integration/graph.rs"]
+mod graph;
 #[path = "integration/inputs.rs"]
 mod inputs;
 #[path = "integration/licenses.rs"]

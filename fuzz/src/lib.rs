@@ -215,7 +215,8 @@ fn run_and_check(settings: &Settings) {
         let _ = summary::unmatched_warnings(&processed, "plan.csv");
         let _ = processed.exit_code();
         let out = scratch().join("out");
-        output::write_all(&out, &processed, &mut summary, &progress).expect("the outputs are written");
+        output::write_all(&out, &processed, &mut summary, &progress)
+            .expect("the outputs are written");
         check_outputs(&out, processed.planned());
     });
 }

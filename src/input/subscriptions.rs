@@ -1,6 +1,7 @@
 //! subscriptions.csv: the organizations and their license pools.
 
 use crate::error::InputError;
+use crate::guid::Guid;
 use crate::input::domains::Domains;
 use crate::input::parse_count;
 use crate::input::table::{Source, Table, columns};
@@ -16,6 +17,8 @@ columns! {
         Total: required ["Total licenses", "Total", "PrepaidUnits.Enabled", "Enabled"],
         Assigned: required ["Assigned licenses", "Assigned", "ConsumedUnits"],
         AppliesTo: optional ["AppliesTo"],
+        // The pool's SKU id; `SkuId` also names the product when nothing before it does.
+        SkuId: optional ["SkuId"],
     }
 }
 
@@ -105,6 +108,16 @@ pub fn read(
         let total = count(Column::Total)?;
         let assigned = count(Column::Assigned)?;
         pools.add(org, product, total, assigned, status, active);
+        let sku_id = table.get(Column::SkuId);
+        if !sku_id.is_empty() {
+            let id = Guid::parse(sku_id).ok_or_else(|| {
+                table.error(
+                    Column::SkuId,
+                    format!("`{sku_id}` is not a SKU id: a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), as Get-MgSubscribedSku's `SkuId` gives it"),
+                )
+            })?;
+            pools.name_sku(org, product, id);
+        }
     }
     Ok(table.rows())
 }

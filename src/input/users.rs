@@ -1,6 +1,7 @@
 //! users.csv: one row per user, with the licenses they hold.
 
 use crate::error::InputError;
+use crate::guid::Guid;
 use std::sync::mpsc;
 
 use csv::StringRecord;
@@ -32,6 +33,7 @@ columns! {
         Enabled: optional ["AccountEnabled"],
         DisabledPlans: optional ["Disabled plans", "DisabledPlans"],
         GroupLicenses: optional ["Group licenses", "LicensesFromGroups"],
+        ObjectId: optional ["Object Id", "ObjectId", "Id"],
     }
 }
 
@@ -192,6 +194,14 @@ impl Builder<'_, '_> {
         if upn.is_empty() {
             return Err(row.empty_error(Column::Upn));
         }
+        let object_id = match row.get(Column::ObjectId) {
+            "" => None,
+            cell => Some(
+                Guid::parse(cell)
+                    .filter(|id| !id.is_nil())
+                    .ok_or_else(|| row.error(Column::ObjectId, format!("`{cell}` is not an object id: Entra gives each user a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) as `Object Id` (admin center) or `Id` (Get-MgUser); leave the cell empty if it is not known")))?,
+            ),
+        };
         let org = self.orgs.of_user(upn);
         self.licenses.clear();
         let cell = row.get(Column::Licenses);
@@ -203,10 +213,10 @@ impl Builder<'_, '_> {
             self.type_names.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
         if !cell.eq_ignore_ascii_case("unlicensed") {
-            self.hold_cell(&row, Column::Licenses, org, false);
+            self.hold_cell(&row, Column::Licenses, org, false)?;
         }
         // Licenses lists those from groups too; one missing there is added, not lost.
-        self.hold_cell(&row, Column::GroupLicenses, org, true);
+        self.hold_cell(&row, Column::GroupLicenses, org, true)?;
         self.unknown
             .add(&self.licenses, upn, self.products, self.pools);
         // Empty means not blocked; AccountEnabled says the opposite of Block credential.
@@ -234,7 +244,7 @@ impl Builder<'_, '_> {
             usage_location: !row.get(Column::UsageLocation).is_empty(),
             blocked,
         };
-        self.users.add(upn, user);
+        self.users.add(upn, object_id, user);
         self.lines.push(row.line());
         Ok(())
     }
@@ -282,29 +292,51 @@ impl Builder<'_, '_> {
 
     /// Adds the licenses of one cell (`column`) to the row's user, and counts
     /// it when it was a list joined with `;` or `,`.
-    fn hold_cell(&mut self, row: &Row<'_>, column: Column, org: Option<OrgId>, via_group: bool) {
+    fn hold_cell(
+        &mut self,
+        row: &Row<'_>,
+        column: Column,
+        org: Option<OrgId>,
+        via_group: bool,
+    ) -> Result<(), InputError> {
         let cell = row.get(column);
         let mut joined = false;
+        let mut fits = true;
         for text in split_products(cell) {
             let licenses = &mut self.licenses;
-            joined |= self
-                .lookups
-                .licenses(self.pools, self.products, text, org, |product| {
-                    hold(licenses, product, via_group)
-                });
+            joined |=
+                self.lookups
+                    .licenses(self.pools, self.products, text, org, |product, named| {
+                        fits &= Held::fits(product);
+                        hold(licenses, product, via_group, named);
+                    });
+        }
+        if !fits {
+            return Err(row.error(
+                column,
+                format!(
+                    "more than {} different license names in users.csv",
+                    Held::MAX_PRODUCTS
+                ),
+            ));
         }
         if joined {
             let first = || format!("{}:{}: `{cell}`", row.line(), row.column_number(column));
             self.joined.get_or_insert_with(|| (first(), 0)).1 += 1;
         }
+        Ok(())
     }
 }
 
-/// Adds a license to a user's; one listed twice counts once.
-fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool) {
+/// Adds a license to a user's; one listed twice counts once (named by the first
+/// of the catalog's SKU ids for it that it is named by, if any).
+fn hold(licenses: &mut Vec<Held>, product: ProductId, via_group: bool, named: Option<u8>) {
     match licenses.iter_mut().find(|h| h.product() == product) {
-        Some(held) => *held = Held::new(product, held.via_group() || via_group),
-        None => licenses.push(Held::new(product, via_group)),
+        Some(held) => {
+            let named = held.named().or(named);
+            *held = Held::new(product, held.via_group() || via_group).named_by(named);
+        }
+        None => licenses.push(Held::new(product, via_group).named_by(named)),
     }
 }
 

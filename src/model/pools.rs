@@ -2,6 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::guid::Guid;
 use crate::model::{OrgId, ProductId};
 
 /// The licenses of one product bought by one organization (all its subscription rows).
@@ -14,6 +15,8 @@ pub struct Pool {
     pub active: bool,
     /// The status as written when the pool is not active (for messages).
     pub status: String,
+    /// The SKU id subscriptions.csv gives it (`SkuId`), the first its rows give.
+    pub sku_id: Option<Guid>,
 }
 
 /// Pools by organization and product.
@@ -45,6 +48,7 @@ impl Pools {
                 assigned: 0,
                 active: false,
                 status: status.to_string(),
+                sku_id: None,
             });
             self.list.len() - 1
         });
@@ -52,6 +56,14 @@ impl Pools {
         pool.total = pool.total.saturating_add(total);
         pool.assigned = pool.assigned.saturating_add(assigned);
         pool.active |= active;
+    }
+
+    /// Gives the pool of `org` and `product` (added already) its SKU id, unless
+    /// an earlier row of it did.
+    pub fn name_sku(&mut self, org: OrgId, product: ProductId, id: Guid) {
+        if let Some(pool) = self.get(org, product).and_then(|i| self.list.get_mut(i)) {
+            pool.sku_id.get_or_insert(id);
+        }
     }
 
     pub fn get(&self, org: OrgId, product: ProductId) -> Option<usize> {

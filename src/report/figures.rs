@@ -179,7 +179,8 @@ pub struct RequestLine {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applying {
     pub requests: u64,
-    pub organizations: Vec<RequestLine>,
+    /// By organization name; the first [`ORGANIZATIONS_CHARTED`].
+    pub organizations: Listed<RequestLine>,
     /// result.csv lines of reassigned users with no request.
     pub skipped: Listed<u64>,
 }
@@ -246,8 +247,7 @@ pub struct Figures {
     /// Unknown license text → users holding it, most held first.
     pub unknown_licenses: Listed<(String, u64)>,
     pub moves: Listed<MoveLine>,
-    /// `None` until the run writes Graph requests.
-    pub applying: Option<Applying>,
+    pub applying: Applying,
     /// The output folder as given, for the `replan apply` command.
     pub out: String,
     pub audit: AuditTrail,
@@ -433,7 +433,21 @@ impl Figures {
             ),
             unknown_licenses: Listed::of(summary.unknown_licenses.iter().cloned(), TEXTS_SHOWN),
             moves: Listed::of(moves, MOVES_SHOWN),
-            applying: None,
+            applying: Applying {
+                requests: summary.graph.requests,
+                organizations: Listed::of(
+                    summary
+                        .graph
+                        .organizations
+                        .iter()
+                        .map(|(organization, &requests)| RequestLine {
+                            organization: organization.clone(),
+                            requests,
+                        }),
+                    ORGANIZATIONS_CHARTED,
+                ),
+                skipped: Listed::of(summary.graph.skipped.iter().copied(), USERS_SHOWN),
+            },
             out: out.to_string(),
             audit: AuditTrail {
                 command: audit.command.clone(),

@@ -756,16 +756,7 @@ fn applying(f: &Figures) -> Markup {
     html! {
         section aria-labelledby=(SECTIONS[8].0) {
             (heading(9))
-            @match &f.applying {
-                Some(a) => { (requests(f, a)) }
-                None => {
-                    p {
-                        "This version of replan does not write Graph requests: carry out the "
-                        (plural(f.outcome.reassigned, "reassigned user", "reassigned users"))
-                        " of " a href="result.csv" { "result.csv" } " in the admin center."
-                    }
-                }
-            }
+            (requests(f, &f.applying))
         }
     }
 }
@@ -775,9 +766,9 @@ fn requests(f: &Figures, a: &Applying) -> Markup {
         p {
             (plural(a.requests, "Graph request", "Graph requests")) " in "
             a href="graph-requests.jsonl" { "graph-requests.jsonl" }
-            ", one per reassigned user whose licenses change. Each organization is a tenant with its own sign-in: apply them one at a time."
+            ", one per reassigned user whose licenses change in Microsoft 365. Each organization is a tenant with its own sign-in: apply them one at a time."
         }
-        @if !a.organizations.is_empty() {
+        @if a.organizations.total() > 0 {
             table #requests {
                 thead { tr {
                     th scope="col" { "Organization" }
@@ -785,7 +776,7 @@ fn requests(f: &Figures, a: &Applying) -> Markup {
                     th scope="col" { "Command" }
                 } }
                 tbody {
-                    @for r in &a.organizations {
+                    @for r in &a.organizations.shown {
                         tr {
                             td.wrap { (r.organization) }
                             td.num { (num(r.requests)) }
@@ -794,6 +785,9 @@ fn requests(f: &Figures, a: &Applying) -> Markup {
                     }
                 }
             }
+        }
+        @if a.organizations.more > 0 {
+            p.more { "and " (plural(a.organizations.more, "more organization", "more organizations")) " in summary.json" }
         }
         @if a.skipped.total() > 0 {
             p #skipped {

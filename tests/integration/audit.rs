@@ -70,6 +70,7 @@ fn every_hash_is_the_sha256_of_its_file() {
         "result.csv",
         "subscription-actions.csv",
         "backup.csv",
+        "graph-requests.jsonl",
         "report.html",
     ]);
     assert_eq!(inputs.len(), 5);
@@ -86,11 +87,12 @@ fn every_hash_is_the_sha256_of_its_file() {
         assert_file(&inputs[name], &path);
     }
     let outputs = audit["outputs"].as_object().unwrap();
-    assert_eq!(outputs.len(), 4, "{outputs:?}");
+    assert_eq!(outputs.len(), 5, "{outputs:?}");
     let names = [
         "result.csv",
         "subscription-actions.csv",
         "backup.csv",
+        "graph-requests.jsonl",
         "report.html",
     ];
     for name in names {

@@ -393,15 +393,6 @@ fn excel_ansi_resave_is_refused_with_its_place_and_a_remedy() {
     assert!(out.wrote_nothing(), "{}", out.describe());
 }
 
-/// The ```powershell block that follows `after` in `text`.
-fn powershell_block<'a>(text: &'a str, after: &str) -> &'a str {
-    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
-    let text = &text[start..];
-    let open = text.find("```powershell\n").expect("a powershell block") + "```powershell\n".len();
-    let close = text[open..].find("```").expect("the end of the block");
-    &text[open..open + close]
-}
-
 /// README.md gives administrators the commands that made the graph-powershell
 /// fixture, character for character.
 #[test]
@@ -410,8 +401,8 @@ fn readme_one_liners_are_those_of_the_graph_fixture() {
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let expected = Expected::of("graph-powershell").text;
     assert_eq!(
-        powershell_block(&readme, "## Accepted exports"),
-        powershell_block(&expected, "## The one-liners")
+        crate::util::fenced(&readme, "## Accepted exports", "powershell"),
+        crate::util::fenced(&expected, "## The one-liners", "powershell")
     );
 }
 

@@ -1,6 +1,7 @@
 //! Property tests over generated tenants, through the real binary: no planned
 //! user is lost or doubled, the counts of subscription-actions.csv and
-//! summary.json add up from result.csv, and a plan applied once and run again
+//! summary.json add up from result.csv, graph-requests.jsonl applied as Graph
+//! applies it gives what result.csv says, and a plan applied once and run again
 //! changes nothing.
 //!
 //! Each case writes a small tenant (up to 3 organizations, 16 users, 8 plan rows,
@@ -65,7 +66,12 @@ struct Sub {
     assigned: u64,
     /// Written as two rows that add up.
     split: bool,
+    /// The pool's SkuId is given (on its last row); TRIAL_X's is [`TRIAL_ID`].
+    sku_id: bool,
 }
+
+/// The SKU id subscriptions.csv gives TRIAL_X, when it gives one.
+const TRIAL_ID: &str = "7e570000-1111-4222-8333-944445555666";
 
 #[derive(Clone, Debug)]
 struct User {
@@ -75,6 +81,10 @@ struct User {
     licenses: Vec<&'static str>,
     groups: Vec<&'static str>,
     disabled: Vec<&'static str>,
+    /// Entra object id, when users.csv gives one.
+    object_id: Option<String>,
+    /// The Licenses cell names catalog products by SKU id rather than part number.
+    by_id: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -105,17 +115,25 @@ struct Tenant {
 impl Tenant {
     fn users_csv(&self) -> String {
         let mut s = String::from(
-            "User principal name,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n",
+            "User principal name,Object Id,Usage location,Block credential,Licenses,Disabled plans,Group licenses\n",
         );
+        let catalog = catalog();
         for u in &self.users {
             let licenses = if u.licenses.is_empty() {
                 "Unlicensed".to_string()
+            } else if u.by_id {
+                let name = |l: &&'static str| match catalog.ids.get(*l) {
+                    Some(ids) => ids[0].to_uppercase(),
+                    None => l.to_string(),
+                };
+                u.licenses.iter().map(name).collect::<Vec<_>>().join("+")
             } else {
                 u.licenses.join("+")
             };
             s += &format!(
-                "{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{}\n",
                 u.upn,
+                u.object_id.as_deref().unwrap_or(""),
                 if u.usage_location { "US" } else { "" },
                 if u.blocked { "True" } else { "False" },
                 licenses,
@@ -127,21 +145,27 @@ impl Tenant {
     }
 
     fn subscriptions_csv(&self) -> String {
-        let mut s = String::from("Organization,Product,Status,Total,Assigned\n");
+        let mut s = String::from("Organization,Product,SkuId,Status,Total,Assigned\n");
         for (org, subs) in &self.orgs {
             for sub in subs {
+                // What Get-MgSubscribedSku gives: the catalog's id, TRIAL_ID for TRIAL_X.
+                let id = match catalog().ids.get(sub.product) {
+                    _ if !sub.sku_id => "",
+                    Some(ids) => ids[0].as_str(),
+                    None => TRIAL_ID,
+                };
                 if sub.split {
                     let (t1, a1) = (sub.total / 2, sub.assigned / 2);
-                    s += &format!("{org},{},{},{t1},{a1}\n", sub.product, sub.status);
+                    s += &format!("{org},{},,{},{t1},{a1}\n", sub.product, sub.status);
                     s += &format!(
-                        "{org},{},Expired,{},{}\n",
+                        "{org},{},{id},Expired,{},{}\n",
                         sub.product,
                         sub.total - t1,
                         sub.assigned - a1
                     );
                 } else {
                     s += &format!(
-                        "{org},{},{},{},{}\n",
+                        "{org},{},{id},{},{},{}\n",
                         sub.product, sub.status, sub.total, sub.assigned
                     );
                 }
@@ -310,14 +334,16 @@ fn sub_strategy() -> impl Strategy<Value = Option<Sub>> {
         0u64..10,
         0u64..10,
         prop::bool::weighted(0.15),
+        prop::bool::weighted(0.6),
     )
-        .prop_map(|(present, status, total, assigned, split)| {
+        .prop_map(|(present, status, total, assigned, split, sku_id)| {
             present.then_some(Sub {
                 product: "",
                 status,
                 total,
                 assigned,
                 split,
+                sku_id,
             })
         })
 }
@@ -331,6 +357,8 @@ fn user_strategy() -> impl Strategy<Value = RawUser> {
         subsequence(&PRODUCTS[..], 0..=3),
         any::<u8>(),
         subsequence(&PLANS[..], 0..=2),
+        prop::option::weighted(0.7, any::<u128>()),
+        prop::bool::weighted(0.2),
     )
 }
 
@@ -359,7 +387,8 @@ fn tenant(kind: Kind) -> impl Strategy<Value = Tenant> {
 }
 
 /// A generated user: organization, foreign domain, usage location, blocked,
-/// licenses, which of them come through groups (bits), disabled plans.
+/// licenses, which of them come through groups (bits), disabled plans, object
+/// id, licenses named by SKU id.
 type RawUser = (
     Index,
     bool,
@@ -368,6 +397,8 @@ type RawUser = (
     Vec<&'static str>,
     u8,
     Vec<&'static str>,
+    Option<u128>,
+    bool,
 );
 /// A generated plan row: `*`, user, unknown user, upper case, From, To,
 /// organization scope, mode, Disable.
@@ -407,6 +438,7 @@ fn build(
                         total: sub.as_ref().map_or(0, |s| s.assigned) + 20,
                         assigned: sub.as_ref().map_or(0, |s| s.assigned),
                         split: false,
+                        sku_id: sub.as_ref().is_none_or(|s| s.sku_id),
                     }),
                     (false, sub) => sub.map(|s| Sub { product, ..s }),
                 })
@@ -418,7 +450,10 @@ fn build(
         .into_iter()
         .enumerate()
         .map(
-            |(i, (org, foreign, usage_location, blocked, licenses, group_bits, disabled))| {
+            |(
+                i,
+                (org, foreign, usage_location, blocked, licenses, group_bits, disabled, id, by_id),
+            )| {
                 let domain = if foreign && !clean {
                     "elsewhere.com".to_string()
                 } else {
@@ -437,6 +472,8 @@ fn build(
                     licenses,
                     groups,
                     disabled,
+                    object_id: id.map(guid),
+                    by_id,
                 }
             },
         )
@@ -569,6 +606,7 @@ fn check_conservation(tenant: &Tenant, run: &Outcome) {
     );
     // summary.json, subscription-actions.csv and backup.csv add up from result.csv.
     assert_consistent(run);
+    check_requests(tenant, run);
     let pools = pools(tenant);
     let actions = run.actions();
     let (org, product) = (actions.col("organization"), actions.col("product"));
@@ -700,5 +738,211 @@ proptest! {
                 first.result().text
             );
         }
+    }
+}
+
+/// What the tests know of Microsoft's table, read from it directly: each SKU
+/// part number's ids, each service plan's id by name, and the plans (by id) of
+/// each product.
+struct Catalog {
+    ids: BTreeMap<String, Vec<String>>,
+    plan_ids: BTreeMap<String, String>,
+    plans: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/ms-licensing-catalog.csv");
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let mut catalog = Catalog {
+            ids: BTreeMap::new(),
+            plan_ids: BTreeMap::new(),
+            plans: BTreeMap::new(),
+        };
+        for record in reader.records() {
+            let record = record.unwrap();
+            let (part, id, plan, plan_id) = (
+                record[1].trim(),
+                record[2].trim().to_lowercase(),
+                record[3].trim(),
+                record[4].trim().to_lowercase(),
+            );
+            let ids = catalog.ids.entry(part.to_string()).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            catalog
+                .plan_ids
+                .entry(plan.to_string())
+                .or_insert(plan_id.clone());
+            catalog
+                .plans
+                .entry(part.to_string())
+                .or_default()
+                .insert(plan_id);
+        }
+        catalog
+    })
+}
+
+/// A GUID made of 128 bits, in upper case as some exports write it.
+fn guid(bits: u128) -> String {
+    let hex = format!("{bits:032X}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// A user's licenses as Graph holds them: SKU id → disabled service plan ids.
+type Assigned = BTreeMap<String, Vec<String>>;
+
+/// graph-requests.jsonl carries result.csv out: for every reassigned row with a
+/// line, the user's licenses before (as users.csv gives them) with the line's
+/// body applied as Graph applies it (remove, then add or replace each license
+/// with its disabled plans) are exactly the licenses after of result.csv, each
+/// direct one with the disabled plans after that are its plans, in result.csv's
+/// order (a group license keeps its own: it changes only in its group). Every
+/// other reassigned row is skipped (it needs a SKU id nobody gives) or changes
+/// nothing in Microsoft 365.
+#[track_caller]
+fn check_requests(tenant: &Tenant, run: &Outcome) {
+    let catalog = catalog();
+    let result = run.result();
+    let col = |name| result.col(name);
+    let (user, org, status) = (col("user"), col("organization"), col("status"));
+    let (before, after, disabled) = (
+        col("licenses_before"),
+        col("licenses_after"),
+        col("disabled_plans"),
+    );
+    let summary = run.summary();
+    let skipped: BTreeSet<u64> = summary["graph"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_u64().unwrap())
+        .collect();
+    let plan_ids = |names: &[&str], part: &str| -> Vec<String> {
+        let plans = catalog.plans.get(part);
+        names
+            .iter()
+            .filter_map(|n| catalog.plan_ids.get(*n))
+            .filter(|id| plans.is_some_and(|p| p.contains(*id)))
+            .cloned()
+            .collect()
+    };
+    for (i, row) in result.rows.iter().enumerate() {
+        let line = i as u64 + 2;
+        let request = run.request(line);
+        if row[status] != "reassigned" {
+            assert!(request.is_none(), "a request for a {} row", row[status]);
+            continue;
+        }
+        let u = tenant
+            .users
+            .iter()
+            .find(|u| u.upn == row[user])
+            .expect("a reassigned user of users.csv");
+        let pool_id = |part: &str| {
+            tenant
+                .orgs
+                .iter()
+                .find(|(name, _)| *name == row[org])
+                .and_then(|(_, subs)| subs.iter().find(|s| s.product == part && s.sku_id))
+                .map(|_| TRIAL_ID.to_string())
+        };
+        // The license's SKU id, if known: the catalog's sole id, or the pool's.
+        let id = |part: &str| match catalog.ids.get(part) {
+            Some(ids) => Some(ids[0].clone()),
+            None => pool_id(part),
+        };
+        let (b, a) = (split(&row[before], '+'), split(&row[after], '+'));
+        let group = |part: &str| u.groups.contains(&part);
+        let held: Assigned = b
+            .iter()
+            .filter_map(|p| Some((id(p)?, plan_ids(&u.disabled, p))))
+            .collect();
+        let disabled_after = split(&row[disabled], ';');
+        let expected: Assigned = a
+            .iter()
+            .filter_map(|p| {
+                let id = id(p)?;
+                let plans = match held.get(&id) {
+                    Some(own) if group(p) => own.clone(),
+                    _ => plan_ids(&disabled_after, p),
+                };
+                Some((id, plans))
+            })
+            .collect();
+        // Direct licenses the request must name: added, removed, or whose
+        // disabled plans change.
+        let changed = |p: &str| {
+            let set = |names: &[&str]| plan_ids(names, p).into_iter().collect::<BTreeSet<_>>();
+            !b.contains(&p) || set(&u.disabled) != set(&disabled_after)
+        };
+        let named: Vec<&str> = a
+            .iter()
+            .copied()
+            .filter(|p| changed(p))
+            .chain(b.iter().copied().filter(|p| !a.contains(p)))
+            .filter(|p| !group(p))
+            .collect();
+        let unknown = named.iter().any(|p| id(p).is_none());
+        let Some(request) = request else {
+            if skipped.contains(&line) {
+                assert!(
+                    unknown,
+                    "line {line} skipped though every id is known\n{}",
+                    result.text
+                );
+            } else {
+                assert!(
+                    named.is_empty(),
+                    "line {line} has no request but changes {named:?}\n{}",
+                    result.text
+                );
+            }
+            continue;
+        };
+        assert!(!unknown, "line {line} needs an id nobody gives: {request}");
+        let ids = |parts: &[&str]| -> Vec<String> { parts.iter().filter_map(|p| id(p)).collect() };
+        assert_eq!(request["before"], serde_json::json!(ids(&b)), "line {line}");
+        assert_eq!(request["after"], serde_json::json!(ids(&a)), "line {line}");
+        let mut now = held.clone();
+        let body = &request["body"];
+        for removed in body["removeLicenses"].as_array().unwrap() {
+            let removed = removed.as_str().unwrap();
+            assert!(
+                now.remove(removed).is_some(),
+                "line {line} removes {removed}, which the user does not hold: {request}"
+            );
+        }
+        for added in body["addLicenses"].as_array().unwrap() {
+            let plans: Vec<String> = added["disabledPlans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+                .collect();
+            now.insert(added["skuId"].as_str().unwrap().to_string(), plans);
+        }
+        assert_eq!(
+            now, expected,
+            "line {line}: the request applied to the licenses before is not result.csv's after\n{request}\n{}",
+            result.text
+        );
+        // And it names nothing that needs no change, never a group license.
+        assert_eq!(
+            body["addLicenses"].as_array().unwrap().len()
+                + body["removeLicenses"].as_array().unwrap().len(),
+            named.len(),
+            "line {line}: {request}"
+        );
     }
 }

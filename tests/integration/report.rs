@@ -272,6 +272,46 @@ fn assert_agrees(out: &Outcome) {
     // Section 8: every reassigned user in one move.
     let moved: u64 = page.rows("moves-table").iter().map(|r| number(&r[3])).sum();
     assert_eq!(moved, count(&summary["status"]["reassigned"]), "moves");
+    // Section 9: graph-requests.jsonl's lines per organization, and the skipped.
+    let graph = &summary["graph"];
+    let applying = text(page.one("section[aria-labelledby='applying']"));
+    let requests = count(&graph["requests"]);
+    let said = format!("{requests} Graph request");
+    assert!(applying.contains(&said), "{said} not in {applying}");
+    let per_org: BTreeMap<String, u64> = if page.has("table#requests") {
+        page.rows("requests")
+            .into_iter()
+            .map(|r| {
+                let command = format!("replan apply {}", out.args[3]);
+                assert!(r[2].starts_with(&command), "{r:?}");
+                assert!(r[2].contains("--organization"), "{r:?}");
+                (r[0].clone(), number(&r[1]))
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let expected: BTreeMap<String, u64> = graph["organizations"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), count(v)))
+        .collect();
+    assert_eq!(per_org, expected, "requests per organization");
+    let skipped: Vec<u64> = graph["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(count)
+        .collect();
+    if skipped.is_empty() {
+        assert!(!page.has("#skipped"));
+    } else {
+        let p = text(page.one("#skipped"));
+        for line in skipped.iter().take(10) {
+            assert!(p.contains(&line.to_string()), "{p}");
+        }
+    }
     // Section 10: what summary.json `audit` holds, but the report's own entry.
     let audit = &summary["audit"];
     let run = text(page.one("table#audit-run"));

@@ -222,6 +222,82 @@ fn contoso() {
     assert_eq!(summary["unmatched_plan_rows"], json!([]));
 }
 
+/// samples/README.md's graph-requests.jsonl: eight lines, their users and urls,
+/// and Lynne's line byte for byte as it shows it.
+#[test]
+fn contoso_graph_requests() {
+    let out = sample("contoso", &[]);
+    let requests = out.graph();
+    let lines: Vec<(u64, &str, &str)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["user"].as_str().unwrap(),
+                r["url"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let by_id = |id: &str| format!("/users/{id}/assignLicense");
+    assert_eq!(
+        lines,
+        [
+            (
+                2,
+                "AdeleV@contoso.com",
+                by_id("87d349ed-44d7-43e1-9a83-5f2406dee5bd").as_str()
+            ),
+            (
+                3,
+                "AlexW@contoso.com",
+                &by_id("6de8ec04-6376-4939-ab47-83a2c85ab5f5")
+            ),
+            (
+                4,
+                "DiegoS@contoso.com",
+                &by_id("e8f2e5c1-6a9b-4b0e-9d4f-2c1a7b3e5f60")
+            ),
+            (
+                5,
+                "GradyA@contoso.com",
+                &by_id("3f1a9c27-8b4d-4e6f-a2c5-9d8e7f6a5b43")
+            ),
+            (
+                6,
+                "HenriettaM@contoso.com",
+                "/users/HenriettaM@contoso.com/assignLicense"
+            ),
+            (
+                11,
+                "LynneR@contoso.com",
+                &by_id("a9c8b7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d")
+            ),
+            (
+                12,
+                "MeganB@contoso.com",
+                &by_id("5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d")
+            ),
+            (
+                13,
+                "MiriamG@contoso.com",
+                "/users/MiriamG@contoso.com/assignLicense"
+            ),
+        ]
+    );
+    assert_eq!(
+        out.summary()["graph"],
+        json!({"requests": 8, "organizations": {"contoso.com": 8}, "skipped": []})
+    );
+    let readme = crate::util::repository_file("samples/README.md");
+    let shown = crate::util::fenced(&readme, "### Expected `graph-requests.jsonl`", "json");
+    let lynne = out
+        .graph_text()
+        .split_inclusive('\n')
+        .find(|l| l.contains("\"LynneR@contoso.com\""))
+        .unwrap();
+    assert_eq!(shown, lynne);
+}
+
 #[test]
 fn contoso_allow_partial() {
     let out = sample("contoso", &["--allow-partial"]);

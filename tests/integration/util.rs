@@ -120,6 +120,7 @@ impl Case {
                 .map(|t| Table::parse("subscription-actions.csv", t)),
             backup: read("backup.csv").map(|t| Table::parse("backup.csv", t)),
             summary: read("summary.json"),
+            graph: read("graph-requests.jsonl"),
             report: read("report.html"),
         }
     }
@@ -180,6 +181,7 @@ pub struct Outcome {
     actions: Option<Table>,
     backup: Option<Table>,
     summary: Option<String>,
+    graph: Option<String>,
     report: Option<String>,
 }
 
@@ -231,6 +233,40 @@ impl Outcome {
         serde_json::from_str(text).unwrap_or_else(|e| panic!("summary.json: {e}\n{text}"))
     }
 
+    /// graph-requests.jsonl as written: its text, every line ended by `\n`.
+    #[track_caller]
+    pub fn graph_text(&self) -> &str {
+        self.file("graph-requests.jsonl", &self.graph).as_str()
+    }
+
+    /// graph-requests.jsonl's lines, each parsed by serde_json (which it must be).
+    #[track_caller]
+    pub fn graph(&self) -> Vec<serde_json::Value> {
+        let text = self.graph_text();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "graph-requests.jsonl must end each line with \\n:\n{text}"
+        );
+        text.lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("graph-requests.jsonl: {e}\n{line}"))
+            })
+            .collect()
+    }
+
+    /// The request of result.csv line `line`, if graph-requests.jsonl has one.
+    #[track_caller]
+    pub fn request(&self, line: u64) -> Option<serde_json::Value> {
+        let found: Vec<serde_json::Value> = self
+            .graph()
+            .into_iter()
+            .filter(|r| r["line"] == line)
+            .collect();
+        assert!(found.len() <= 1, "two requests for line {line}: {found:?}");
+        found.into_iter().next()
+    }
+
     /// report.html, as written.
     #[track_caller]
     pub fn report(&self) -> &str {
@@ -272,6 +308,7 @@ impl Outcome {
             && self.actions.is_none()
             && self.backup.is_none()
             && self.summary.is_none()
+            && self.graph.is_none()
             && self.report.is_none()
     }
 }
@@ -454,8 +491,9 @@ pub fn files_in(dir: &Path) -> BTreeSet<String> {
 }
 
 /// The files `run` writes.
-pub const OUTPUTS: [&str; 5] = [
+pub const OUTPUTS: [&str; 6] = [
     "backup.csv",
+    "graph-requests.jsonl",
     "report.html",
     "result.csv",
     "subscription-actions.csv",
@@ -664,6 +702,7 @@ pub fn assert_consistent(out: &Outcome) {
             ]
         })
         .collect();
+    assert_graph_consistent(out);
     let backup = out.backup();
     let listed: Vec<Vec<&str>> = backup
         .rows
@@ -679,4 +718,149 @@ pub fn assert_consistent(out: &Outcome) {
         listed, downgraded,
         "backup.csv lists the downgrade-backup-required rows, in result order"
     );
+}
+
+/// graph-requests.jsonl and summary.json's `graph` agree with result.csv: each
+/// line names a reassigned row (its line, user and organization as they are), in
+/// result.csv order, with every key of SPEC.md in order; reassigned rows with
+/// neither a line nor a place in `skipped` are those whose licenses stay the same.
+#[track_caller]
+pub fn assert_graph_consistent(out: &Outcome) {
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    let result = out.result();
+    let summary = out.summary();
+    let requests = out.graph();
+    let (user, org, status) = (
+        result.col("user"),
+        result.col("organization"),
+        result.col("status"),
+    );
+    // A cell's text as written before formula escaping.
+    let unescaped = |cell: &str| -> String {
+        match cell.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_string(),
+            _ => cell.to_string(),
+        }
+    };
+    let keys = [
+        "line",
+        "organization",
+        "user",
+        "method",
+        "url",
+        "body",
+        "before",
+        "after",
+    ];
+    let mut per_org: BTreeMap<String, u64> = BTreeMap::new();
+    let mut last = 1;
+    for (text, request) in out.graph_text().lines().zip(&requests) {
+        let order: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                text.find(&format!("\"{k}\":"))
+                    .unwrap_or_else(|| panic!("no key {k}: {text}"))
+            })
+            .collect();
+        assert!(order.is_sorted(), "keys out of order: {text}");
+        assert_eq!(request.as_object().unwrap().len(), keys.len(), "{text}");
+        let line = request["line"].as_u64().expect("line is a number");
+        assert!(line > last, "lines out of result.csv order: {text}");
+        last = line;
+        let row = &result.rows[line as usize - 2];
+        assert_eq!(
+            row[status], "reassigned",
+            "a request for a row not reassigned: {text}"
+        );
+        assert_eq!(
+            request["user"],
+            Value::from(unescaped(&row[user])),
+            "{text}"
+        );
+        assert_eq!(
+            request["organization"],
+            Value::from(unescaped(&row[org])),
+            "{text}"
+        );
+        assert_eq!(request["method"], "POST", "{text}");
+        let url = request["url"].as_str().expect("url is a text");
+        assert!(
+            url.starts_with("/users") && url.ends_with("/assignLicense"),
+            "{text}"
+        );
+        let body = &request["body"];
+        assert_eq!(body.as_object().unwrap().len(), 2, "{text}");
+        let (add, remove) = (
+            body["addLicenses"].as_array().expect("addLicenses"),
+            body["removeLicenses"].as_array().expect("removeLicenses"),
+        );
+        assert!(
+            !(add.is_empty() && remove.is_empty()),
+            "an empty request: {text}"
+        );
+        for a in add {
+            assert_eq!(a.as_object().unwrap().len(), 2, "{text}");
+            assert!(
+                a["skuId"].is_string() && a["disabledPlans"].is_array(),
+                "{text}"
+            );
+        }
+        *per_org.entry(unescaped(&row[org])).or_default() += 1;
+    }
+    let graph = &summary["graph"];
+    assert_eq!(
+        graph["requests"],
+        requests.len() as u64,
+        "summary graph.requests"
+    );
+    let organizations: BTreeMap<String, u64> = graph["organizations"]
+        .as_object()
+        .expect("graph.organizations is an object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    assert_eq!(organizations, per_org, "summary graph.organizations");
+    let requested: BTreeSet<u64> = requests
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    for line in graph["skipped"]
+        .as_array()
+        .expect("graph.skipped is a list")
+    {
+        let line = line.as_u64().expect("a line number");
+        assert!(
+            !requested.contains(&line),
+            "line {line} both requested and skipped"
+        );
+        assert_eq!(
+            result.rows[line as usize - 2][status],
+            "reassigned",
+            "skipped line {line}"
+        );
+    }
+}
+
+/// The text of the first fenced block of `lang` (```` ```lang ````) that follows
+/// the text `after` in `text`.
+#[track_caller]
+pub fn fenced<'a>(text: &'a str, after: &str, lang: &str) -> &'a str {
+    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?}"));
+    let text = &text[start..];
+    let fence = format!("```{lang}\n");
+    let open = text
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no ```{lang} block after {after:?}"))
+        + fence.len();
+    let close = text[open..].find("```").expect("the end of the block");
+    &text[open..open + close]
+}
+
+/// A file of the repository, as text.
+#[track_caller]
+pub fn repository_file(path: &str) -> String {
+    fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
