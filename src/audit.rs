@@ -224,10 +224,10 @@ pub struct Audit {
     pub started: String,
     pub catalog: CatalogFile,
     /// Conventional file name (`users.csv`) → the file read.
-    #[serde(serialize_with = "in_order")]
+    #[serde(serialize_with = "crate::summary::ordered")]
     pub inputs: Vec<(&'static str, InputFile)>,
     /// Output file name → what was written, in the order written.
-    #[serde(serialize_with = "in_order")]
+    #[serde(serialize_with = "crate::summary::ordered")]
     pub outputs: Vec<(&'static str, Written)>,
     /// `started` came from SOURCE_DATE_EPOCH: the report shows no elapsed time.
     #[serde(skip)]
@@ -288,18 +288,6 @@ impl Audit {
             reproducible: invocation.started.reproducible,
         }
     }
-}
-
-fn in_order<S: serde::Serializer, V: Serialize>(
-    pairs: &[(&'static str, V)],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut map = s.serialize_map(Some(pairs.len()))?;
-    for (k, v) in pairs {
-        map.serialize_entry(k, v)?;
-    }
-    map.end()
 }
 
 #[cfg(test)]

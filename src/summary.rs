@@ -70,7 +70,8 @@ pub struct Summary {
     pub elapsed_ms: u64,
 }
 
-fn ordered<S: Serializer, K: Serialize, V: Serialize>(
+/// A list of pairs as a JSON object, in the list's order.
+pub(crate) fn ordered<S: Serializer, K: Serialize, V: Serialize>(
     pairs: &[(K, V)],
     s: S,
 ) -> Result<S::Ok, S::Error> {

@@ -9,7 +9,7 @@ use crate::util::{Case, PLAN, SUBS, USERS};
 /// Two organizations; in each, two users leave O365_BUSINESS_PREMIUM (5 seats, 2
 /// assigned: cancelled, 5 to remove) for SPB (5 seats, 1 assigned: 3 after, 2 to
 /// remove).
-fn tenant() -> Case {
+pub fn tenant() -> Case {
     Case::new()
         .users(&[
             USERS,

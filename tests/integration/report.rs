@@ -9,6 +9,7 @@ use std::process::Command;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::{Value, json};
 
+use crate::samples::sample;
 use crate::util::{Case, Outcome, PLAN, REPLAN, SUBS, USERS};
 
 /// The section anchors, in SPEC's order.
@@ -92,15 +93,6 @@ impl Page {
             .map(|tr| tr.select(&sel("th, td")).map(text).collect())
             .collect()
     }
-}
-
-fn sample(name: &str, args: &[&str]) -> Outcome {
-    let case = Case::new();
-    let dir = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
-    let out = case.out();
-    let mut all = vec!["run", &dir, "--out", out.to_str().unwrap(), "--quiet"];
-    all.extend_from_slice(args);
-    case.exec(&all)
 }
 
 /// Every figure and table of the report that summary.json or a CSV also holds.
@@ -418,22 +410,7 @@ fn contoso_sample_report_agrees_with_summary_and_csvs() {
 /// The tenant of tests/integration/prices.rs: two organizations, each leaving
 /// O365_BUSINESS_PREMIUM (5 seats: cancelled) for SPB (5 seats, 3 after).
 fn priced(prices: &[&str]) -> Outcome {
-    let case = Case::new()
-        .users(&[
-            USERS,
-            "adele@contoso.com,US,,O365_BUSINESS_PREMIUM,,",
-            "isaiah@contoso.com,US,,O365_BUSINESS_PREMIUM,,",
-            "ben@fabrikam.com,US,,O365_BUSINESS_PREMIUM,,",
-            "lee@fabrikam.com,US,,O365_BUSINESS_PREMIUM,,",
-        ])
-        .subscriptions(&[
-            SUBS,
-            "contoso.com,O365_BUSINESS_PREMIUM,Active,5,2",
-            "contoso.com,SPB,Active,5,1",
-            "fabrikam.com,O365_BUSINESS_PREMIUM,Active,5,2",
-            "fabrikam.com,SPB,Active,5,1",
-        ])
-        .plan(&[PLAN, "*,O365_BUSINESS_PREMIUM,SPB,,,"]);
+    let case = crate::prices::tenant();
     let case = if prices.is_empty() {
         case
     } else {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::util::{ACTION_COLS, Case, Outcome, RESULT_COLS, assert_consistent};
 
-fn sample(name: &str, args: &[&str]) -> Outcome {
+pub fn sample(name: &str, args: &[&str]) -> Outcome {
     let case = Case::new();
     let dir = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
     let out = case.out();
