@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::codes::Code;
 use crate::costs::{self, Costs};
 use crate::count::ActionKind;
@@ -263,7 +265,8 @@ impl Figures {
         let mut warnings: BTreeMap<Code, Listed<UserLine>> = BTreeMap::new();
         let mut services: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut backup_users = Listed::default();
-        let mut moves: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+        // Reassigned users per (plan row, organization): the first of them, and how many.
+        let mut moves: FxHashMap<(usize, Option<u32>), (usize, u64)> = FxHashMap::default();
         // Per organization (the index of its name), and users with none.
         let mut per_org = vec![Outcome::default(); tenant.orgs.len()];
         let mut no_org = Outcome::default();
@@ -281,28 +284,36 @@ impl Figures {
             }
             let codes = verdict.codes();
             let backup = codes.contains(Code::DowngradeBackupRequired);
-            if codes.is_empty() && verdict.status != Status::Reassigned {
-                continue;
+            if verdict.status == Status::Reassigned {
+                // From and To depend only on the row and the organization: named
+                // once per pair below, not once per user.
+                let key = (entry.row(), entry.org().map(|o| o.0));
+                moves.entry(key).or_insert((i, 0)).1 += 1;
             }
-            let ends = p.ends(i);
-            let h = head(p, i, &ends);
-            let line = |services: String| UserLine {
-                user: h.user.to_string(),
-                organization: h.organization.to_string(),
-                from: h.from.to_string(),
-                to: h.to.to_string(),
-                services,
-            };
             let by_code = match verdict.status {
                 Status::Error => &mut errors,
                 Status::Reassigned | Status::Unchanged => &mut warnings,
             };
+            let room =
+                |list: Option<&Listed<UserLine>>| list.is_none_or(|l| l.shown.len() < USERS_SHOWN);
+            let listed = codes.iter().any(|c| room(by_code.get(&c)))
+                || (backup && room(Some(&backup_users)));
+            // A user shown in no list costs a count, not a lookup of their names.
+            let line = listed.then(|| {
+                let h = head(p, i, &p.ends(i));
+                UserLine {
+                    user: h.user.to_string(),
+                    organization: h.organization.to_string(),
+                    from: h.from.to_string(),
+                    to: h.to.to_string(),
+                    services: String::new(),
+                }
+            });
             for code in codes.iter() {
-                let listed = by_code.entry(code).or_default();
-                if listed.shown.len() < USERS_SHOWN {
-                    listed.shown.push(line(String::new()));
-                } else {
-                    listed.more += 1;
+                let list = by_code.entry(code).or_default();
+                match &line {
+                    Some(line) if list.shown.len() < USERS_SHOWN => list.shown.push(line.clone()),
+                    _ => list.more += 1,
                 }
             }
             if backup {
@@ -310,16 +321,20 @@ impl Figures {
                 for service in lost.names() {
                     *services.entry(service).or_default() += 1;
                 }
-                backup_users.push(
-                    line(lost.names().collect::<Vec<_>>().join(", ")),
-                    USERS_SHOWN,
-                );
+                match line {
+                    Some(mut line) if backup_users.shown.len() < USERS_SHOWN => {
+                        line.services = lost.names().collect::<Vec<_>>().join(", ");
+                        backup_users.shown.push(line);
+                    }
+                    _ => backup_users.more += 1,
+                }
             }
-            if verdict.status == Status::Reassigned {
-                *moves
-                    .entry((h.organization.into(), h.from.into(), h.to.into()))
-                    .or_default() += 1;
-            }
+        }
+        // Each (row, organization) pair's From and To, as result.csv names them.
+        let mut named: FxHashMap<(&str, &str, &str), u64> = FxHashMap::default();
+        for (i, users) in moves.into_values() {
+            let h = head(p, i, &p.ends(i));
+            *named.entry((h.organization, h.from, h.to)).or_default() += users;
         }
         let by_organization = chart(
             per_org
@@ -372,19 +387,24 @@ impl Figures {
             POOLS_SHOWN,
         );
         let sum = |f: fn(&crate::count::Action) -> u64| p.actions.iter().map(f).sum::<u64>();
-        let mut moves: Vec<MoveLine> = moves
+        let mut moves: Vec<MoveLine> = named
             .into_iter()
             .map(|((organization, from, to), users)| MoveLine {
-                organization,
-                from,
-                to,
+                organization: organization.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
                 users,
             })
             .collect();
-        // Per organization, the largest moves first.
-        moves.sort_by(|a, b| {
-            (a.organization.to_lowercase(), std::cmp::Reverse(a.users))
-                .cmp(&(b.organization.to_lowercase(), std::cmp::Reverse(b.users)))
+        // Per organization, the largest moves first; a total order, whatever the
+        // hash map's.
+        moves.sort_by_cached_key(|m| {
+            (
+                m.organization.to_lowercase(),
+                std::cmp::Reverse(m.users),
+                m.from.clone(),
+                m.to.clone(),
+            )
         });
         let code_lines = |map: BTreeMap<Code, Listed<UserLine>>| {
             map.into_iter()
