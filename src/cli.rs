@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::apply;
 use crate::audit::{Invocation, Started};
 use crate::error::Error;
 use crate::exit::Exit;
@@ -25,6 +26,7 @@ use crate::summary::{self, Summary};
   replan run samples/contoso --out contoso-out
   replan check samples/partner --strict
   replan run --users export.csv --subscriptions skus.csv --plan plan.csv --json
+  replan apply contoso-out --dry-run
   replan generate --users 1000000 --organizations 50 --seed 7 --out big
 
 Exit codes: 0 every planned user reassigned or already done; 1 some users have
@@ -41,8 +43,51 @@ enum Command {
     Run(RunArgs),
     /// Validate and print the findings grouped by code; write nothing.
     Check(InputArgs),
+    /// Send OUT/graph-requests.jsonl to Microsoft Graph, reading each user first;
+    /// journal every outcome in OUT/applied.csv (an apply that stopped resumes).
+    Apply(ApplyArgs),
     /// Write a realistic synthetic tenant (the input files, prices.csv too) into --out.
     Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  replan apply contoso-out --dry-run
+  replan apply contoso-out --token-command \
+      'az account get-access-token --resource-type ms-graph --query accessToken -o tsv'
+  REPLAN_GRAPH_TOKEN=... replan apply partner-out --organization contoso.com
+
+The token needs LicenseAssignment.ReadWrite.All, User.Read.All and
+Organization.Read.All; it is never printed, logged or written.
+
+Exit codes: 0 every selected request applied or already applied; 1 some failed,
+drifted, wrong-tenant, or not sent (stopped early: run apply again to resume);
+2 unusable invocation or input, nothing sent.")]
+struct ApplyArgs {
+    /// The output folder of `replan run`.
+    #[arg(default_value = "replan-out")]
+    out: PathBuf,
+    /// The organization to apply (as named in result.csv, ignoring case); required
+    /// when the requests are for several. Repeat for more.
+    #[arg(long = "organization", value_name = "NAME")]
+    organizations: Vec<String>,
+    /// A command printing an access token for Graph, run by the system shell
+    /// with REPLAN_ORGANIZATION set (default: the token in REPLAN_GRAPH_TOKEN).
+    #[arg(long, value_name = "CMD")]
+    token_command: Option<String>,
+    /// Microsoft Graph's base URL (a national cloud: https://graph.microsoft.us,
+    /// https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn).
+    #[arg(long, value_name = "URL", default_value = apply::graph::DEFAULT_URL)]
+    graph_url: String,
+    /// Print how many requests would be sent; send nothing, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Print the outcome counts as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +204,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
             let invocation = invocation()?;
             pool.install(|| run_and_write(&args, &settings, &invocation, &progress))
         }
+        Command::Apply(args) => apply_requests(&args),
         Command::Generate(args) => {
             let spec = generate::Spec {
                 users: args.users,
@@ -217,6 +263,51 @@ fn invocation() -> Result<Invocation, Error> {
     let epoch = std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned());
     let started = Started::new(epoch.as_deref(), SystemTime::now()).map_err(Error::Usage)?;
     Ok(Invocation { command, started })
+}
+
+/// `replan apply`.
+fn apply_requests(args: &ApplyArgs) -> Result<Exit, Error> {
+    let graph = apply::graph::GraphUrl::parse(&args.graph_url).map_err(Error::Usage)?;
+    let env = std::env::var(apply::token::ENV).ok();
+    let tokens = if args.dry_run {
+        None
+    } else {
+        apply::token::Source::pick(args.token_command.as_deref(), env.as_deref())
+            .map_err(Error::Usage)?
+    };
+    let settings = apply::Settings {
+        out: args.out.clone(),
+        organizations: args.organizations.clone(),
+        tokens,
+        graph,
+        dry_run: args.dry_run,
+    };
+    let scale = std::env::var(apply::send::WAIT_SCALE).ok();
+    let clock = apply::send::SystemClock {
+        scale: apply::send::wait_scale(scale.as_deref(), &settings.graph),
+    };
+    let report = apply::apply(&settings, &Progress::new(args.quiet), &clock)?;
+    for problem in &report.problems {
+        eprintln!("replan: {problem}");
+    }
+    if let Some(why) = &report.stopped {
+        eprintln!("replan: apply stopped: {why}; run it again to resume");
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)
+            .map(|s| s + "\n")
+            .unwrap_or_default()
+    } else if report.dry_run {
+        report.text() + "dry run: nothing sent, nothing written\n"
+    } else {
+        format!(
+            "{}journal: {}\n",
+            report.text(),
+            apply::journal_path(&args.out).display()
+        )
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(report.exit)
 }
 
 fn print(summary: &Summary, json: bool, text: impl FnOnce() -> String) {

@@ -7,12 +7,14 @@ use std::process::ExitCode;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// 0: every planned user reassigned or already done (with `--strict`, no
-    /// warning either); for `generate`, the files are written.
+    /// warning either); for `generate`, the files are written; for `apply`, every
+    /// selected request ended `applied` or `already-applied`.
     Success,
     /// 1: the plan was processed and some users have errors, or `--strict` found
-    /// warnings; the outputs are written.
+    /// warnings; the outputs are written. For `apply`: some requests ended
+    /// `failed`, `drifted` or `wrong-tenant`, or were not sent (stopped early).
     Findings,
-    /// 2: unusable invocation or input; nothing is written.
+    /// 2: unusable invocation or input; nothing is written (`apply`: nothing sent).
     Unusable,
 }
 

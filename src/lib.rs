@@ -30,11 +30,13 @@ pub mod progress;
 pub mod run;
 pub mod summary;
 
+pub(crate) mod apply;
 pub(crate) mod codes;
 pub(crate) mod costs;
 pub(crate) mod count;
 pub(crate) mod generate;
 pub(crate) mod guid;
+pub(crate) mod lock;
 pub(crate) mod message;
 pub(crate) mod model;
 pub(crate) mod money;

@@ -52,7 +52,7 @@ fn explain(parts: &mut Sentence<'_>, p: &Processed, i: usize, ends: &RowEnds<'_>
     let org = entry.org();
     let org_name = org.map_or("", |o| tenant.orgs.name(o));
     let (from, to) = (ends.from_name, ends.to_name);
-    let to_pool = org.zip(ends.to).and_then(|(o, t)| tenant.pools.get(o, t));
+    let to_pool = || org.zip(ends.to).and_then(|(o, t)| tenant.pools.get(o, t));
     match code {
         Code::DuplicateUser | Code::AmbiguousPlan => {
             let other = entry.conflict.map_or(0, |c| c.line(tenant));
@@ -144,7 +144,7 @@ fn explain(parts: &mut Sentence<'_>, p: &Processed, i: usize, ends: &RowEnds<'_>
             )
         }
         Code::TargetInactive => {
-            let status = to_pool.map_or("", |pool| tenant.pools.list[pool].status.as_str());
+            let status = to_pool().map_or("", |pool| tenant.pools.list[pool].status.as_str());
             if status.eq_ignore_ascii_case("warning") {
                 say!(
                     parts,
@@ -161,7 +161,7 @@ fn explain(parts: &mut Sentence<'_>, p: &Processed, i: usize, ends: &RowEnds<'_>
             parts,
             "the user has no usage location, which Microsoft requires for any license assignment"
         ),
-        Code::NotEnoughLicenses => match to_pool {
+        Code::NotEnoughLicenses => match to_pool() {
             Some(pool) => {
                 let (tally, pool) = (&p.tallies[pool], &tenant.pools.list[pool]);
                 say!(

@@ -17,6 +17,7 @@ use crate::codes::Code;
 use crate::error::Error;
 use crate::expand::Entry;
 use crate::guid::Guid;
+use crate::lock::OutLock;
 use crate::message::message;
 use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Target};
 use crate::progress::Progress;
@@ -34,6 +35,8 @@ pub const ACTIONS: &str = "subscription-actions.csv";
 pub const BACKUP: &str = "backup.csv";
 pub const SUMMARY: &str = "summary.json";
 pub const REPORT: &str = "report.html";
+/// Every file `run` writes.
+pub(crate) const FILES: [&str; 6] = [RESULT, GRAPH, ACTIONS, BACKUP, REPORT, SUMMARY];
 
 /// Rows formatted per parallel task, and tasks per batch held in memory at once:
 /// two batches are (one written, one formatted), each chunk's rows of result.csv
@@ -57,6 +60,8 @@ pub fn write_all(
         move |source| Error::Output { path, source }
     };
     fs::create_dir_all(out).map_err(fail(out))?;
+    let _lock = OutLock::take(out)?;
+    remove_leftovers(out).map_err(fail(out))?;
     let bar = progress.bar(p.verdicts.len() as u64, "writing");
     // The small files are written while result.csv and graph-requests.jsonl are
     // (a thread that waits for the next batch of rows takes them); summary.json
@@ -169,6 +174,25 @@ impl<W: Write> Write for Failing<W> {
         self.failed |= flushed.is_err();
         flushed
     }
+}
+
+/// Removes the temporary files that a run killed while writing left behind (its
+/// staged files and the earlier outputs it had set aside): this run replaces every
+/// output, and, holding the lock, knows no other run is writing them.
+fn remove_leftovers(out: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(out)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        let ours = FILES.iter().any(|file| {
+            name.strip_prefix('.')
+                .and_then(|rest| rest.strip_prefix(file))
+                .is_some_and(|rest| rest.starts_with('.'))
+        });
+        if ours && (name.ends_with(".tmp") || name.ends_with(".old")) {
+            fs::remove_file(out.join(&*name))?;
+        }
+    }
+    Ok(())
 }
 
 /// Renames the staged files over the outputs, all or none: each earlier output is

@@ -5,6 +5,8 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[path = "integration/apply.rs"]
+mod apply;
 #[path = "integration/audit.rs"]
 mod audit;
 #[path = "integration/bad_input.rs"]
@@ -43,5 +45,7 @@ mod report;
 mod rules;
 #[path = "integration/samples.rs"]
 mod samples;
+#[path = "integration/stand_in.rs"]
+mod stand_in;
 #[path = "integration/trust.rs"]
 mod trust;

@@ -262,11 +262,18 @@ impl Users {
     /// loop that do not depend on each other overlap. Checking and writing
     /// result.csv each visit every planned user: without this, a run of 1M
     /// users takes about a third longer.
+    #[inline]
     pub fn warm_ahead<T>(&self, items: &[T], i: usize, user: impl Fn(&T) -> Option<u32>) {
-        if !i.is_multiple_of(WARM) {
-            return;
+        if i.is_multiple_of(WARM) {
+            self.warm(
+                items.get(i..(i + WARM).min(items.len())).unwrap_or(&[]),
+                user,
+            );
         }
-        let run = items.get(i..(i + WARM).min(items.len())).unwrap_or(&[]);
+    }
+
+    /// Brings the users that `run` names into the cache ([`Users::warm_ahead`]).
+    fn warm<T>(&self, run: &[T], user: impl Fn(&T) -> Option<u32>) {
         let users = || run.iter().filter_map(&user);
         let mut touched = 0u32;
         for u in users() {

@@ -108,7 +108,18 @@ impl Case {
     /// Runs the binary with these arguments in `cwd`, and reads back whatever it
     /// wrote into `out`.
     pub fn exec_in(&self, cwd: &Path, out: &Path, args: &[&str]) -> Outcome {
-        let output = run_with_timeout(Command::new(REPLAN).args(args).current_dir(cwd), args);
+        self.exec_env(cwd, out, args, &[])
+    }
+
+    /// Runs the binary with these arguments and environment variables in `cwd`,
+    /// and reads back whatever it wrote into `out`.
+    pub fn exec_env(&self, cwd: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let mut command = Command::new(REPLAN);
+        command
+            .args(args)
+            .current_dir(cwd)
+            .envs(env.iter().copied());
+        let output = run_with_timeout(&mut command, args);
         let read = |name: &str| fs::read_to_string(out.join(name)).ok();
         Outcome {
             args: args.iter().map(|a| a.to_string()).collect(),
