@@ -26,6 +26,7 @@ const USERS: &[u8] = include_bytes!("../../samples/partner/users.csv");
 const SUBSCRIPTIONS: &[u8] = include_bytes!("../../samples/partner/subscriptions.csv");
 const PLAN: &[u8] = include_bytes!("../../samples/partner/plan.csv");
 const DOMAINS: &[u8] = include_bytes!("../../samples/partner/domains.csv");
+const PRICES: &[u8] = include_bytes!("../../samples/partner/prices.csv");
 
 /// Separates the files of a pipeline input: users, subscriptions, plan and
 /// optionally domains (ASCII record separator).
@@ -59,6 +60,7 @@ pub enum File {
     Subscriptions,
     Plan,
     Domains,
+    Prices,
 }
 
 /// A folder for this process's files, on tmpfs where there is one.
@@ -79,6 +81,7 @@ fn scratch() -> &'static Path {
             ("subscriptions.csv", SUBSCRIPTIONS),
             ("plan.csv", PLAN),
             ("domains.csv", DOMAINS),
+            ("prices.csv", PRICES),
             ("catalog.csv", &small_catalog()[..]),
         ] {
             fs::write(dir.join(name), bytes).expect("cannot write the scratch folder");
@@ -139,7 +142,7 @@ fn paths(fuzzed: Option<(File, PathBuf)>) -> InputPaths {
         subscriptions: pick(File::Subscriptions, "subscriptions.csv"),
         plan: pick(File::Plan, "plan.csv"),
         domains: Some(pick(File::Domains, "domains.csv")),
-        prices: None,
+        prices: Some(pick(File::Prices, "prices.csv")),
     }
 }
 
