@@ -11,7 +11,7 @@ add() { # add TARGET FILE
     cp "$2" "corpus/$1/seed-$(sha1sum < "$2" | cut -c1-16)"
 }
 
-for name in users subscriptions plan domains; do
+for name in users subscriptions plan domains prices; do
     find "$root/samples" "$root/tests" -name "$name.csv" -print0 |
         while IFS= read -r -d '' file; do add "$name" "$file"; done
 done

@@ -7,9 +7,10 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
+use crate::audit::{Digest, DigestSlot};
 use crate::error::InputError;
 use crate::guid::Guid;
-use crate::input::table::{Table, columns};
+use crate::input::table::{Source, Table, columns};
 use crate::resolve::key;
 
 /// The built-in copy of Microsoft's table.
@@ -25,6 +26,8 @@ pub(crate) type ServicePlanIdx = u32;
 pub(crate) struct Sku {
     /// The SKU part number (`SPB`): how outputs name the product.
     pub(crate) part: String,
+    /// Its first display name in the table (the report shows it beside the part number).
+    pub(crate) display_name: String,
     /// The service plans it contains, sorted.
     pub(crate) service_plans: Vec<ServicePlanIdx>,
     /// Its SKU ids, in the table's order: one, but for a few SKU part numbers
@@ -45,6 +48,8 @@ pub struct Catalog {
     by_name: HashMap<String, Vec<SkuIdx>>,
     service_plan_by_id: HashMap<String, ServicePlanIdx>,
     service_plan_by_name: HashMap<String, ServicePlanIdx>,
+    /// The table's size and SHA-256, for the audit trail.
+    digest: Digest,
 }
 
 columns! {
@@ -61,15 +66,17 @@ columns! {
 impl Catalog {
     /// The table embedded in the binary.
     pub fn builtin() -> Result<Catalog, InputError> {
-        Catalog::read(Table::from_bytes::<Column>("built-in catalog", BUILTIN)?)
+        let (source, slot) = Source::bytes("built-in catalog", BUILTIN);
+        Catalog::read(Table::open::<Column>(source)?, &slot)
     }
 
     /// A table in Microsoft's published CSV format (`--catalog`).
     pub(crate) fn load(path: &Path) -> Result<Catalog, InputError> {
-        Catalog::read(Table::open::<Column>(path)?)
+        let (source, slot) = Source::open(path)?;
+        Catalog::read(Table::open::<Column>(source)?, &slot)
     }
 
-    fn read(mut table: Table) -> Result<Catalog, InputError> {
+    fn read(mut table: Table, slot: &DigestSlot) -> Result<Catalog, InputError> {
         let mut catalog = Catalog {
             skus: Vec::new(),
             service_plans: Vec::new(),
@@ -79,6 +86,10 @@ impl Catalog {
             by_name: HashMap::default(),
             service_plan_by_id: HashMap::default(),
             service_plan_by_name: HashMap::default(),
+            digest: Digest {
+                bytes: 0,
+                sha256: [0; 32],
+            },
         };
         while table.next_row()? {
             for column in [Column::DisplayName, Column::Part, Column::Id] {
@@ -93,6 +104,7 @@ impl Catalog {
                     let sku = catalog.skus.len() as SkuIdx;
                     catalog.skus.push(Sku {
                         part: part.to_string(),
+                        display_name: table.get(Column::DisplayName).to_string(),
                         service_plans: Vec::new(),
                         ids: Vec::new(),
                     });
@@ -136,7 +148,16 @@ impl Catalog {
             sku.service_plans.sort_unstable();
             sku.service_plans.dedup();
         }
+        catalog.digest = slot.get().ok_or_else(|| InputError::Io {
+            file: table.file().to_string(),
+            source: std::io::Error::other("the file was not read to its end"),
+        })?;
         Ok(catalog)
+    }
+
+    /// The table's size and SHA-256, taken as it was read.
+    pub(crate) fn digest(&self) -> Digest {
+        self.digest
     }
 
     /// A service plan is one whatever id or name the table gives it on a row:

@@ -4,10 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::apply;
+use crate::audit::{Invocation, Started};
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::generate;
@@ -44,7 +46,7 @@ enum Command {
     /// Send OUT/graph-requests.jsonl to Microsoft Graph, reading each user first;
     /// journal every outcome in OUT/applied.csv (an apply that stopped resumes).
     Apply(ApplyArgs),
-    /// Write a realistic synthetic tenant (the four input files) into --out.
+    /// Write a realistic synthetic tenant (the input files, prices.csv too) into --out.
     Generate(GenerateArgs),
 }
 
@@ -103,7 +105,8 @@ struct GenerateArgs {
     /// 28-column export (`admin-center`) holding the same users.
     #[arg(long, value_enum, default_value_t = Shape::Generate)]
     shape: Shape,
-    /// Folder to write users.csv, subscriptions.csv, plan.csv and domains.csv into.
+    /// Folder to write users.csv, subscriptions.csv, plan.csv, domains.csv and
+    /// prices.csv into.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -135,7 +138,8 @@ struct RunArgs {
 
 #[derive(Args, Debug)]
 struct InputArgs {
-    /// Folder holding users.csv, subscriptions.csv, plan.csv and optionally domains.csv.
+    /// Folder holding users.csv, subscriptions.csv, plan.csv and optionally
+    /// domains.csv and prices.csv.
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// users.csv (admin center "Export users", or Get-MgUser).
@@ -150,6 +154,10 @@ struct InputArgs {
     /// domains.csv: Organization,Domain (default: DIR/domains.csv if present).
     #[arg(long, value_name = "F")]
     domains: Option<PathBuf>,
+    /// prices.csv: Product,Price[,Currency,Organization], per license per month
+    /// (default: DIR/prices.csv if present); feeds the report and summary.json costs.
+    #[arg(long, value_name = "F")]
+    prices: Option<PathBuf>,
     /// Microsoft's product table, replacing the built-in one.
     #[arg(long, value_name = "F")]
     catalog: Option<PathBuf>,
@@ -174,16 +182,18 @@ impl InputArgs {
     fn settings(&self) -> Settings {
         let pick =
             |flag: &Option<PathBuf>, name| flag.clone().unwrap_or_else(|| self.dir.join(name));
-        let default_domains = self.dir.join("domains.csv");
+        let optional = |flag: &Option<PathBuf>, name| {
+            let default = self.dir.join(name);
+            flag.clone()
+                .or_else(|| default.is_file().then_some(default))
+        };
         Settings {
             inputs: InputPaths {
                 users: pick(&self.users, "users.csv"),
                 subscriptions: pick(&self.subscriptions, "subscriptions.csv"),
                 plan: pick(&self.plan, "plan.csv"),
-                domains: self
-                    .domains
-                    .clone()
-                    .or_else(|| default_domains.is_file().then_some(default_domains)),
+                domains: optional(&self.domains, "domains.csv"),
+                prices: optional(&self.prices, "prices.csv"),
             },
             catalog: self.catalog.clone(),
             allow_partial: self.allow_partial,
@@ -211,7 +221,8 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
             let progress = Progress::new(args.inputs.quiet);
             // Writing runs on the same threads as checking: `--threads` holds for both.
             let pool = run::pool(&settings)?;
-            pool.install(|| run_and_write(&args, &settings, &progress))
+            let invocation = invocation()?;
+            pool.install(|| run_and_write(&args, &settings, &invocation, &progress))
         }
         Command::Apply(args) => apply_requests(&args),
         Command::Generate(args) => {
@@ -229,7 +240,7 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
             let processed = run::pool(&settings)?
                 .install(|| run::process(&settings, &Progress::new(args.quiet)))?;
             warn(&processed, &settings);
-            let mut summary = Summary::of(&processed);
+            let mut summary = Summary::of(&processed, &settings, &invocation()?);
             for note in output::requests_only(&processed, &mut summary) {
                 eprintln!("replan: warning: {note}");
             }
@@ -242,10 +253,15 @@ fn dispatch(cli: Cli) -> Result<Exit, Error> {
 }
 
 /// `replan run`, on the pool of its threads.
-fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Result<Exit, Error> {
+fn run_and_write(
+    args: &RunArgs,
+    settings: &Settings,
+    invocation: &Invocation,
+    progress: &Progress,
+) -> Result<Exit, Error> {
     let processed = run::process(settings, progress)?;
     warn(&processed, settings);
-    let mut summary = Summary::of(&processed);
+    let mut summary = Summary::of(&processed, settings, invocation);
     let notes = output::write_all(&args.out, &processed, &mut summary, progress)?;
     for note in notes {
         eprintln!("replan: warning: {note}");
@@ -254,6 +270,20 @@ fn run_and_write(args: &RunArgs, settings: &Settings, progress: &Progress) -> Re
         format!("{}outputs in {}\n", summary.text(), args.out.display())
     });
     Ok(processed.exit_code())
+}
+
+/// The command line as given, and the start time: now, or `SOURCE_DATE_EPOCH`.
+fn invocation() -> Result<Invocation, Error> {
+    let command = std::iter::once("replan".to_string())
+        .chain(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        )
+        .collect();
+    let epoch = std::env::var_os("SOURCE_DATE_EPOCH").map(|v| v.to_string_lossy().into_owned());
+    let started = Started::new(epoch.as_deref(), SystemTime::now()).map_err(Error::Usage)?;
+    Ok(Invocation { command, started })
 }
 
 /// `replan apply`.

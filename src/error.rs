@@ -1,6 +1,6 @@
-//! Errors that stop a run before any output is written ([`crate::exit::Exit::Unusable`]): unusable
-//! invocation or input. Findings about users are not errors: they are data in the
-//! result (see [`crate::codes`]).
+//! Errors that stop a run before any output is written
+//! ([`crate::exit::Exit::Unusable`]): unusable invocation or input. Findings about
+//! users are not errors: they are data in the result (see [`crate::codes`]).
 
 use std::io;
 use std::path::PathBuf;

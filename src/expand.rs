@@ -1,5 +1,5 @@
-//! Plan expansion, stage 1: expands plan.csv into one entry per planned user, in plan order (a `*`
-//! row in users.csv order), settling rows that name the same user.
+//! Plan expansion, stage 1: expands plan.csv into one entry per planned user, in
+//! plan order (a `*` row in users.csv order), settling rows that name the same user.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;

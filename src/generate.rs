@@ -1,4 +1,4 @@
-//! `replan generate`: a realistic synthetic tenant (the four input files) of N users
+//! `replan generate`: a realistic synthetic tenant (the input files) of N users
 //! over K organizations, the same bytes for the same seed. It is how anyone tries
 //! the tool at scale, and how the benchmark makes its data. Most users have an
 //! object id and most pools a SkuId, so that both kinds of Graph request url and
@@ -160,7 +160,7 @@ fn domain(org: u32) -> String {
     }
 }
 
-/// Writes users.csv, subscriptions.csv, plan.csv and domains.csv into `out`.
+/// Writes users.csv, subscriptions.csv, plan.csv, domains.csv and prices.csv into `out`.
 pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     let fail = |path: &Path| {
         let path = path.to_path_buf();
@@ -381,7 +381,40 @@ pub fn generate(spec: &Spec, out: &Path) -> Result<(), Error> {
     .map_err(fail(&plan_path))?;
     writeln!(plan, "*,EXCHANGESTANDARD,O365_BUSINESS_ESSENTIALS,,,").map_err(fail(&plan_path))?;
     plan.flush().map_err(fail(&plan_path))?;
+
+    let prices_path = out.join("prices.csv");
+    write_prices(&prices_path, orgs).map_err(fail(&prices_path))?;
     Ok(())
+}
+
+/// What each product costs per license per month, in US dollars and in euros
+/// (roughly Microsoft's list prices), in the order of [`part`].
+const PRICES: [(&str, &str); 9] = [
+    ("12.50", "11.70"),
+    ("6.00", "5.60"),
+    ("22.00", "20.60"),
+    ("23.00", "21.60"),
+    ("36.00", "33.70"),
+    ("8.25", "7.70"),
+    ("15.00", "14.00"),
+    ("14.00", "13.10"),
+    ("16.40", "15.40"),
+];
+
+/// prices.csv: the dollar prices for every organization, and euro prices of its
+/// own for every fourth organization (a customer billed in euros).
+fn write_prices(path: &Path, orgs: u32) -> io::Result<()> {
+    let mut prices = writer(path)?;
+    prices.write_all(b"Product,Price,Currency,Organization\n")?;
+    for (l, (usd, _)) in PRICES.iter().enumerate() {
+        writeln!(prices, "{},{usd},USD,", part(l))?;
+    }
+    for org in (1..orgs).step_by(4) {
+        for (l, (_, eur)) in PRICES.iter().enumerate() {
+            writeln!(prices, "{},{eur},EUR,{}", part(l), domain(org))?;
+        }
+    }
+    prices.flush()
 }
 
 fn writer(path: &Path) -> io::Result<io::BufWriter<fs::File>> {

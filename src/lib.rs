@@ -18,6 +18,7 @@
 // The public surface: the binary's entry point, and the stages fuzz/ and tests/
 // drive as `replan run` does (reading, expanding, processing, summarizing,
 // writing). The rest is the crate's own.
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod error;
@@ -31,13 +32,16 @@ pub mod summary;
 
 pub(crate) mod apply;
 pub(crate) mod codes;
+pub(crate) mod costs;
 pub(crate) mod count;
 pub(crate) mod generate;
 pub(crate) mod guid;
 pub(crate) mod lock;
 pub(crate) mod message;
 pub(crate) mod model;
+pub(crate) mod money;
 pub(crate) mod reassign;
+pub(crate) mod report;
 pub(crate) mod requests;
 pub(crate) mod resolve;
 pub(crate) mod rules;

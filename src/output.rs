@@ -1,7 +1,8 @@
 //! The output files: result.csv, graph-requests.jsonl, subscription-actions.csv,
-//! backup.csv and summary.json. Each is written under a temporary name in the
-//! output folder and renamed once all are complete; cells that a spreadsheet would
-//! run as a formula are escaped (in the CSV files: JSON is not opened by one).
+//! backup.csv, report.html and summary.json. Each is written under a temporary
+//! name in the output folder, hashed as it is written (the audit trail), and
+//! renamed once all are complete; cells that a spreadsheet would run as a formula
+//! are escaped (in the CSV files: JSON is not opened by one).
 
 use std::borrow::Cow;
 use std::fs;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::audit::{Digest, HashingWriter};
 use crate::catalog::{Catalog, ServicePlanIdx};
 use crate::codes::Code;
 use crate::error::Error;
@@ -20,6 +22,7 @@ use crate::message::message;
 use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Target};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
+use crate::report::{self, Figures};
 use crate::requests::{self, Built, Change, License, Line, Request, ServicePlans, Tails};
 use crate::resolve;
 use crate::rules::Status;
@@ -31,8 +34,9 @@ pub const GRAPH: &str = "graph-requests.jsonl";
 pub const ACTIONS: &str = "subscription-actions.csv";
 pub const BACKUP: &str = "backup.csv";
 pub const SUMMARY: &str = "summary.json";
-/// Every file `run` writes, in the order they are staged.
-pub(crate) const FILES: [&str; 5] = [RESULT, GRAPH, ACTIONS, BACKUP, SUMMARY];
+pub const REPORT: &str = "report.html";
+/// Every file `run` writes.
+pub(crate) const FILES: [&str; 6] = [RESULT, GRAPH, ACTIONS, BACKUP, REPORT, SUMMARY];
 
 /// Rows formatted per parallel task, and tasks per batch held in memory at once:
 /// two batches are (one written, one formatted), each chunk's rows of result.csv
@@ -66,7 +70,7 @@ pub fn write_all(
         || -> Result<_, Error> {
             let graph = staged(out, GRAPH)?;
             let mut requests = Failing {
-                inner: io::BufWriter::with_capacity(1 << 16, graph.as_file()),
+                inner: io::BufWriter::with_capacity(1 << 16, HashingWriter::new(graph.as_file())),
                 failed: false,
             };
             let mut tally = Tally::default();
@@ -82,7 +86,13 @@ pub fn write_all(
                 e => e,
             })?;
             requests.inner.flush().map_err(graph_error)?;
+            let digest = requests.inner.get_ref().digest();
             drop(requests);
+            let graph = Staged {
+                name: GRAPH,
+                file: graph,
+                digest,
+            };
             Ok((result, graph, tally))
         },
         || -> Result<_, Error> {
@@ -94,14 +104,24 @@ pub fn write_all(
     );
     let (result, graph, tally) = rows?;
     summary.graph = tally.graph(p);
-    let summary = stage(out, SUMMARY, |w| {
+    let [actions, backup] = others?;
+    bar.finish_and_clear();
+    // In the audit trail in SPEC's order; the report shows those written before it.
+    let mut staged = vec![result, actions, backup, graph];
+    for file in &staged {
+        summary.audit.outputs.push((file.name, file.digest.into()));
+    }
+    let page = report::render(&Figures::gather(p, summary, &out.display().to_string()));
+    let report = stage(out, REPORT, |w| w.write_all(page.as_bytes()))?;
+    summary
+        .audit
+        .outputs
+        .push((report.name, report.digest.into()));
+    staged.push(report);
+    staged.push(stage(out, SUMMARY, |w| {
         serde_json::to_writer_pretty(&mut *w, &*summary)?;
         w.write_all(b"\n")
-    })?;
-    let mut staged = vec![result, graph];
-    staged.extend(others?);
-    staged.push(summary);
-    bar.finish_and_clear();
+    })?);
     replace(out, staged)?;
     Ok(tally.notes())
 }
@@ -180,10 +200,10 @@ fn remove_leftovers(out: &Path) -> io::Result<()> {
 /// back if a rename fails half-way (a folder in the way, a file held open).
 /// Renaming onto a name that is free also spares the flush that ext4 starts when a
 /// rename replaces a file (`auto_da_alloc`): 50 ms for a million users' result.csv.
-fn replace(out: &Path, staged: Vec<tempfile::NamedTempFile>) -> Result<(), Error> {
+fn replace(out: &Path, staged: Vec<Staged>) -> Result<(), Error> {
     // Each output replaced so far, and its earlier file if there was one.
     let mut done: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
-    for (name, file) in FILES.iter().zip(staged) {
+    for Staged { name, file, .. } in staged {
         let path = out.join(name);
         let placed = set_aside(out, name, &path).and_then(|earlier| match file.persist(&path) {
             Ok(_) => Ok(earlier),
@@ -224,23 +244,32 @@ fn set_aside(out: &Path, name: &str, path: &Path) -> io::Result<Option<tempfile:
     }
 }
 
-/// Writes one file under a temporary name; the caller renames it when all are done.
+/// An output written under a temporary name in the output folder, and its digest.
+struct Staged {
+    name: &'static str,
+    file: tempfile::NamedTempFile,
+    digest: Digest,
+}
+
+/// Writes one file under a temporary name, hashing it as it goes; the caller
+/// renames it when all are done.
 fn stage(
     out: &Path,
-    name: &str,
-    write: impl FnOnce(&mut io::BufWriter<&fs::File>) -> io::Result<()>,
-) -> Result<tempfile::NamedTempFile, Error> {
+    name: &'static str,
+    write: impl FnOnce(&mut io::BufWriter<HashingWriter<&fs::File>>) -> io::Result<()>,
+) -> Result<Staged, Error> {
     let path: PathBuf = out.join(name);
     let fail = |source| Error::Output {
         path: path.clone(),
         source,
     };
     let file = staged(out, name)?;
-    let mut w = io::BufWriter::with_capacity(1 << 16, file.as_file());
+    let mut w = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(file.as_file()));
     write(&mut w).map_err(fail)?;
     w.flush().map_err(fail)?;
+    let digest = w.get_ref().digest();
     drop(w);
-    Ok(file)
+    Ok(Staged { name, file, digest })
 }
 
 /// An empty file under a temporary name in `out`, to become `out/name`.
@@ -437,14 +466,15 @@ struct RowText {
 }
 
 /// The first cells of a result row.
-struct Head<'a> {
-    user: &'a str,
-    organization: &'a str,
-    from: &'a str,
-    to: &'a str,
+pub(crate) struct Head<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) organization: &'a str,
+    pub(crate) from: &'a str,
+    pub(crate) to: &'a str,
 }
 
-fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
+/// The first cells of result row `i` (before formula escaping).
+pub(crate) fn head<'a>(p: &'a Processed, i: usize, ends: &RowEnds<'a>) -> Head<'a> {
     let entry = &p.expansion.entries[i];
     let tenant = &p.tenant;
     let row = &tenant.plan[entry.row()];

@@ -330,6 +330,26 @@ impl<'c> Lookups<'c> {
                 .collect()),
         }
     }
+
+    /// The product a prices.csv row prices: a catalog SKU, else a product that
+    /// subscriptions.csv carries as written; `None` for one nobody subscribes to.
+    /// Like subscriptions.csv, a shared display name is `Err` with its SKU part
+    /// numbers.
+    pub fn priced_product(
+        &mut self,
+        products: &Products,
+        text: &str,
+    ) -> Result<Option<ProductId>, Vec<&'c str>> {
+        let catalog = self.catalog;
+        match self.get(text) {
+            Lookup::Sku(sku) => Ok(Some(ProductId::sku(*sku))),
+            Lookup::Unknown => Ok(products.find_other(text)),
+            Lookup::Ambiguous(candidates) => Err(candidates
+                .iter()
+                .map(|&s| catalog.sku(s).part.as_str())
+                .collect()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,13 +7,15 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use crate::audit::{Audit, Invocation};
 use crate::codes::Code;
+use crate::costs::Costs;
 use crate::count::ActionKind;
 use crate::expand::Entry;
 use crate::input::unknown;
 use crate::model::{OrgId, RowCounts, Target};
 use crate::rules::Status;
-use crate::run::Processed;
+use crate::run::{Processed, Settings};
 
 /// Users per status.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
@@ -63,10 +65,13 @@ pub struct Summary {
     pub unknown_licenses: Vec<(String, u64)>,
     /// What graph-requests.jsonl holds; filled in as it is written.
     pub graph: Graph,
+    pub costs: Costs,
+    pub audit: Audit,
     pub elapsed_ms: u64,
 }
 
-fn ordered<S: Serializer, K: Serialize, V: Serialize>(
+/// A list of pairs as a JSON object, in the list's order.
+pub(crate) fn ordered<S: Serializer, K: Serialize, V: Serialize>(
     pairs: &[(K, V)],
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -78,7 +83,7 @@ fn ordered<S: Serializer, K: Serialize, V: Serialize>(
 }
 
 impl Summary {
-    pub fn of(p: &Processed) -> Summary {
+    pub fn of(p: &Processed, settings: &Settings, invocation: &Invocation) -> Summary {
         let mut status = StatusCounts::default();
         let mut codes = [0u64; Code::ALL.len()];
         // Counted per organization id, named once at the end.
@@ -131,6 +136,8 @@ impl Summary {
                 .map(|u| (u.text.clone(), u.users))
                 .collect(),
             graph: Graph::default(),
+            costs: Costs::of(p),
+            audit: Audit::of(p, settings, invocation),
             elapsed_ms: p.started.elapsed().as_millis() as u64,
         }
     }

@@ -7,6 +7,8 @@ mod util;
 
 #[path = "integration/apply.rs"]
 mod apply;
+#[path = "integration/audit.rs"]
+mod audit;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
 #[path = "integration/bad_input_catalogue.rs"]
@@ -29,12 +31,16 @@ mod licenses;
 mod outputs;
 #[path = "integration/plan.rs"]
 mod plan;
+#[path = "integration/prices.rs"]
+mod prices;
 #[path = "integration/progress.rs"]
 mod progress;
 #[path = "integration/properties.rs"]
 mod properties;
 #[path = "integration/reassign.rs"]
 mod reassign;
+#[path = "integration/report.rs"]
+mod report;
 #[path = "integration/rules.rs"]
 mod rules;
 #[path = "integration/samples.rs"]

@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use replan::audit::{Invocation, Started};
 use replan::catalog::Catalog;
 use replan::input::{self, InputPaths};
 use replan::output;
@@ -25,6 +26,7 @@ const USERS: &[u8] = include_bytes!("../../samples/partner/users.csv");
 const SUBSCRIPTIONS: &[u8] = include_bytes!("../../samples/partner/subscriptions.csv");
 const PLAN: &[u8] = include_bytes!("../../samples/partner/plan.csv");
 const DOMAINS: &[u8] = include_bytes!("../../samples/partner/domains.csv");
+const PRICES: &[u8] = include_bytes!("../../samples/partner/prices.csv");
 
 /// Separates the files of a pipeline input: users, subscriptions, plan and
 /// optionally domains (ASCII record separator).
@@ -58,6 +60,7 @@ pub enum File {
     Subscriptions,
     Plan,
     Domains,
+    Prices,
 }
 
 /// A folder for this process's files, on tmpfs where there is one.
@@ -78,6 +81,7 @@ fn scratch() -> &'static Path {
             ("subscriptions.csv", SUBSCRIPTIONS),
             ("plan.csv", PLAN),
             ("domains.csv", DOMAINS),
+            ("prices.csv", PRICES),
             ("catalog.csv", &small_catalog()[..]),
         ] {
             fs::write(dir.join(name), bytes).expect("cannot write the scratch folder");
@@ -138,6 +142,7 @@ fn paths(fuzzed: Option<(File, PathBuf)>) -> InputPaths {
         subscriptions: pick(File::Subscriptions, "subscriptions.csv"),
         plan: pick(File::Plan, "plan.csv"),
         domains: Some(pick(File::Domains, "domains.csv")),
+        prices: Some(pick(File::Prices, "prices.csv")),
     }
 }
 
@@ -181,6 +186,7 @@ pub fn pipeline(data: &[u8]) {
         subscriptions: write("p-subscriptions.csv", part(1, SUBSCRIPTIONS)),
         plan: write("p-plan.csv", part(2, PLAN)),
         domains: parts.get(3).map(|d| write("p-domains.csv", d)),
+        prices: None,
     };
     let settings = Settings {
         inputs,
@@ -201,7 +207,12 @@ fn run_and_check(settings: &Settings) {
         let Ok(processed) = run::process(settings, &progress) else {
             return;
         };
-        let mut summary = Summary::of(&processed);
+        let invocation = Invocation {
+            command: vec!["replan".into(), "run".into()],
+            started: Started::new(Some("0"), std::time::SystemTime::UNIX_EPOCH)
+                .expect("a valid start"),
+        };
+        let mut summary = Summary::of(&processed, settings, &invocation);
         let _ = summary.text();
         let _ = summary::findings(&processed, &summary);
         let _ = summary::unmatched_warnings(&processed, "plan.csv");

@@ -1,9 +1,7 @@
 //! domains.csv: which organization owns which domain.
 
-use std::path::Path;
-
 use crate::error::InputError;
-use crate::input::table::{Table, columns};
+use crate::input::table::{Source, Table, columns};
 use crate::model::Orgs;
 
 columns! {
@@ -35,8 +33,8 @@ impl Domains {
     }
 }
 
-pub fn read(path: &Path) -> Result<Domains, InputError> {
-    let mut table = Table::open::<Column>(path)?;
+pub fn read(source: Source) -> Result<Domains, InputError> {
+    let mut table = Table::open::<Column>(source)?;
     let mut entries = Vec::new();
     while table.next_row()? {
         for column in [Column::Organization, Column::Domain] {

@@ -1,12 +1,14 @@
-//! Reads the four input files into a [`Tenant`]: domains.csv, then subscriptions.csv
+//! Reads the input files into a [`Tenant`]: domains.csv, then subscriptions.csv
 //! (organizations and pools), then users.csv (whose products resolve through their
-//! organization's subscriptions), then plan.csv.
+//! organization's subscriptions), then plan.csv, then prices.csv. Each file's size
+//! and SHA-256 are taken as it is read.
 
 // Indices here may come from the files: `get` them, never index.
 #![warn(clippy::indexing_slicing)]
 
 pub(crate) mod domains;
 pub(crate) mod plan;
+pub(crate) mod prices;
 pub(crate) mod subscriptions;
 pub(crate) mod table;
 pub(crate) mod unknown;
@@ -16,8 +18,11 @@ use std::path::PathBuf;
 
 use indicatif::ProgressBar;
 
+use crate::audit::{Digest, DigestSlot};
 use crate::catalog::Catalog;
 use crate::error::InputError;
+use crate::input::prices::Prices;
+use crate::input::table::Source;
 use crate::model::{Names, Orgs, Pools, Products, RowCounts, Tenant};
 use crate::resolve::Lookups;
 
@@ -28,6 +33,17 @@ pub struct InputPaths {
     pub subscriptions: PathBuf,
     pub plan: PathBuf,
     pub domains: Option<PathBuf>,
+    pub prices: Option<PathBuf>,
+}
+
+/// The size and SHA-256 of each input file, taken as it was read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Digests {
+    pub(crate) users: Digest,
+    pub(crate) subscriptions: Digest,
+    pub(crate) plan: Digest,
+    pub(crate) domains: Option<Digest>,
+    pub(crate) prices: Option<Digest>,
 }
 
 impl InputPaths {
@@ -36,6 +52,7 @@ impl InputPaths {
         [&self.users, &self.subscriptions, &self.plan]
             .into_iter()
             .chain(self.domains.as_ref())
+            .chain(self.prices.as_ref())
     }
 }
 
@@ -48,15 +65,19 @@ pub fn read(
     progress: &ProgressBar,
 ) -> Result<(Tenant, Names), InputError> {
     let mut lookups = Lookups::new(catalog);
-    let domains = match &paths.domains {
-        Some(path) => Some(domains::read(path)?),
-        None => None,
+    let (domains, domains_slot) = match &paths.domains {
+        Some(path) => {
+            let (source, slot) = Source::open(path)?;
+            (Some(domains::read(source)?), Some(slot))
+        }
+        None => (None, None),
     };
     let mut orgs = Orgs::default();
     let mut pools = Pools::default();
     let mut products = Products::new(catalog);
+    let (source, subscriptions_slot) = Source::open(&paths.subscriptions)?;
     let subscriptions = subscriptions::read(
-        &paths.subscriptions,
+        source,
         domains.as_ref(),
         &mut lookups,
         &mut orgs,
@@ -65,15 +86,27 @@ pub fn read(
     )?;
     let domain_rows = domains.as_ref().map(|d| d.rows);
     domains::register(domains, &mut orgs)?;
-    let users = users::read(
-        &paths.users,
-        &mut lookups,
-        &orgs,
-        &pools,
-        &mut products,
-        progress,
-    )?;
-    let (plan, plan_rows) = plan::read(&paths.plan, &mut lookups)?;
+    let (source, users_slot) = Source::open(&paths.users)?;
+    let mut users = users::read(source, &mut lookups, &orgs, &pools, &mut products, progress)?;
+    let (source, plan_slot) = Source::open(&paths.plan)?;
+    let (plan, plan_rows) = plan::read(source, &mut lookups)?;
+    // Last: a price names a product and an organization the other files define.
+    let (prices, price_rows, prices_slot) = match &paths.prices {
+        Some(path) => {
+            let (source, slot) = Source::open(path)?;
+            let (prices, rows, warnings) = prices::read(source, &mut lookups, &orgs, &products)?;
+            users.warnings.extend(warnings);
+            (prices, Some(rows), Some(slot))
+        }
+        None => (Prices::default(), None, None),
+    };
+    let digests = Digests {
+        users: whole(&paths.users, &users_slot)?,
+        subscriptions: whole(&paths.subscriptions, &subscriptions_slot)?,
+        plan: whole(&paths.plan, &plan_slot)?,
+        domains: optional(&paths.domains, domains_slot)?,
+        prices: optional(&paths.prices, prices_slot)?,
+    };
     let tenant = Tenant {
         products,
         orgs,
@@ -85,11 +118,32 @@ pub fn read(
             subscriptions,
             plan: plan_rows,
             domains: domain_rows,
+            prices: price_rows,
         },
         warnings: users.warnings,
         unknown_licenses: users.unknown,
+        prices,
+        digests,
     };
     Ok((tenant, users.names))
+}
+
+/// The digest of a file read to its end.
+fn whole(path: &std::path::Path, slot: &DigestSlot) -> Result<Digest, InputError> {
+    slot.get().ok_or_else(|| InputError::Io {
+        file: path.display().to_string(),
+        source: std::io::Error::other("the file was not read to its end"),
+    })
+}
+
+fn optional(
+    path: &Option<PathBuf>,
+    slot: Option<DigestSlot>,
+) -> Result<Option<Digest>, InputError> {
+    match (path, slot) {
+        (Some(path), Some(slot)) => whole(path, &slot).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// `true`/`false`/`yes`/`no`/`1`/`0`, and PowerShell's `$true`/`$false`, any

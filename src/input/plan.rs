@@ -1,9 +1,7 @@
 //! plan.csv: what moves where.
 
-use std::path::Path;
-
 use crate::error::InputError;
-use crate::input::table::{Table, clean, columns};
+use crate::input::table::{Source, Table, clean, columns};
 use crate::model::{Mode, PlanRow, ServicePlanRef, Target};
 use crate::resolve::Lookups;
 
@@ -20,8 +18,8 @@ columns! {
 }
 
 /// Reads and validates every plan row; returns them and the rows read.
-pub fn read(path: &Path, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), InputError> {
-    let mut table = Table::open::<Column>(path)?;
+pub fn read(source: Source, lookups: &mut Lookups) -> Result<(Vec<PlanRow>, u64), InputError> {
+    let mut table = Table::open::<Column>(source)?;
     let mut rows = Vec::new();
     while table.next_row()? {
         let user = table.get(Column::User);

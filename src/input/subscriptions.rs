@@ -1,12 +1,10 @@
 //! subscriptions.csv: the organizations and their license pools.
 
-use std::path::Path;
-
 use crate::error::InputError;
 use crate::guid::Guid;
 use crate::input::domains::Domains;
 use crate::input::parse_count;
-use crate::input::table::{Table, columns};
+use crate::input::table::{Source, Table, columns};
 use crate::model::{Orgs, Pools, Products};
 use crate::resolve::Lookups;
 
@@ -26,7 +24,7 @@ columns! {
 
 /// Reads the pools into `pools`, registering organizations; returns the rows read.
 pub fn read(
-    path: &Path,
+    source: Source,
     domains: Option<&Domains>,
     lookups: &mut Lookups,
     orgs: &mut Orgs,
@@ -49,7 +47,7 @@ pub fn read(
             ),
         )],
     };
-    let mut table = Table::open_needing::<Column>(path, &needed)?;
+    let mut table = Table::open_needing::<Column>(source, &needed)?;
     let sole = match named.as_slice() {
         [one] if !table.has(Column::Organization) => Some(orgs.intern(one)),
         _ => None,

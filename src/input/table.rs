@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use csv::StringRecord;
 
+use crate::audit::{DigestSlot, HashingReader};
 use crate::error::InputError;
 
 /// Longest cell accepted, in UTF-8 bytes before trimming.
@@ -130,35 +131,70 @@ pub struct Row<'a> {
     record: &'a StringRecord,
 }
 
-impl Table {
-    /// Opens `path`, a file of columns `C`.
-    pub fn open<C: Columns>(path: &Path) -> Result<Table, InputError> {
-        Table::open_needing::<C>(path, &[])
-    }
+/// An input file opened for reading: every byte read from it is hashed for the
+/// audit trail.
+pub struct Source {
+    file: String,
+    len: u64,
+    reader: Box<dyn Read + Send>,
+}
 
-    /// Opens `path`, a file of columns `C` that must also have the optional
-    /// columns of `needed` in this run, each with why (for the message that
-    /// names every missing column at once).
-    pub fn open_needing<C: Columns>(
-        path: &Path,
-        needed: &[(C, String)],
-    ) -> Result<Table, InputError> {
+impl Source {
+    /// Opens `path`; the slot gets the file's digest once it has been read.
+    pub fn open(path: &Path) -> Result<(Source, DigestSlot), InputError> {
         let file = path.display().to_string();
         let io_err = |source| InputError::Io {
             file: file.clone(),
             source,
         };
         let handle = File::open(path).map_err(io_err)?;
+        let len = handle.metadata().map_or(0, |m| m.len());
+        let (reader, slot) = HashingReader::new(handle);
+        let reader = Box::new(reader);
+        Ok((Source { file, len, reader }, slot))
+    }
+
+    /// CSV already in memory (the built-in catalog, tests), under the name `name`.
+    pub fn bytes(name: &str, bytes: &'static [u8]) -> (Source, DigestSlot) {
+        let (reader, slot) = HashingReader::new(bytes);
+        let source = Source {
+            file: name.to_string(),
+            len: bytes.len() as u64,
+            reader: Box::new(reader),
+        };
+        (source, slot)
+    }
+
+    /// The file's size when opened, in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl Table {
+    /// Reads `source`, a file of columns `C`.
+    pub fn open<C: Columns>(source: Source) -> Result<Table, InputError> {
+        Table::open_needing::<C>(source, &[])
+    }
+
+    /// Reads `source`, a file of columns `C` that must also have the optional
+    /// columns of `needed` in this run, each with why (for the message that
+    /// names every missing column at once).
+    pub fn open_needing<C: Columns>(
+        source: Source,
+        needed: &[(C, String)],
+    ) -> Result<Table, InputError> {
         let needed: Vec<(usize, &str)> = needed
             .iter()
             .map(|(column, why)| (column.index(), why.as_str()))
             .collect();
-        Table::from_reader(file, Box::new(handle), C::ALL, &needed)
+        Table::from_reader(source.file, source.reader, C::ALL, &needed)
     }
 
-    /// Reads CSV already in memory (the built-in catalog, tests).
+    /// Reads CSV already in memory (tests).
+    #[cfg(test)]
     pub fn from_bytes<C: Columns>(name: &str, bytes: &'static [u8]) -> Result<Table, InputError> {
-        Table::from_reader(name.to_string(), Box::new(bytes), C::ALL, &[])
+        Table::open::<C>(Source::bytes(name, bytes).0)
     }
 
     fn from_reader(

@@ -1,7 +1,5 @@
 //! users.csv: one row per user, with the licenses they hold.
 
-use std::path::Path;
-
 use crate::error::InputError;
 use crate::guid::Guid;
 use std::sync::mpsc;
@@ -9,7 +7,7 @@ use std::sync::mpsc;
 use csv::StringRecord;
 use indicatif::ProgressBar;
 
-use crate::input::table::{Header, Row, Table, clean, columns};
+use crate::input::table::{Header, Row, Source, Table, clean, columns};
 use crate::input::unknown::{self, Unknowns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
@@ -53,16 +51,16 @@ pub struct Read {
 
 /// Reads every user.
 pub fn read(
-    path: &Path,
+    source: Source,
     lookups: &mut Lookups,
     orgs: &Orgs,
     pools: &Pools,
     products: &mut Products,
     progress: &ProgressBar,
 ) -> Result<Read, InputError> {
-    let mut table = Table::open::<Column>(path)?;
     // Rarely under 64 bytes a row in an export: room for the users without regrowing.
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let size = source.len();
+    let mut table = Table::open::<Column>(source)?;
     let mut builder = Builder {
         lookups,
         orgs,

@@ -24,6 +24,8 @@ pub struct RowCounts {
     pub plan: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<u64>,
 }
 
 /// Everything the inputs say.
@@ -41,4 +43,8 @@ pub struct Tenant {
     /// Licenses of users.csv that resolve to no product, held by the most users
     /// first.
     pub(crate) unknown_licenses: Vec<UnknownLicense>,
+    /// prices.csv's prices (none without the file).
+    pub(crate) prices: crate::input::prices::Prices,
+    /// Each input file's size and SHA-256, for the audit trail.
+    pub(crate) digests: crate::input::Digests,
 }

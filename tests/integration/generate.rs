@@ -5,7 +5,13 @@ use std::fs;
 
 use crate::util::{Case, Table};
 
-const FILES: [&str; 4] = ["users.csv", "subscriptions.csv", "plan.csv", "domains.csv"];
+const FILES: [&str; 5] = [
+    "users.csv",
+    "subscriptions.csv",
+    "plan.csv",
+    "domains.csv",
+    "prices.csv",
+];
 
 fn generate(case: &Case, folder: &str, users: &str, orgs: &str, seed: &str) {
     generate_shape(case, folder, users, orgs, seed, &[]);
@@ -85,6 +91,24 @@ fn it_writes_n_users_over_k_organizations_that_run_reads_as_they_are() {
     }
     // The `*` row whose From nobody holds is reported.
     assert_eq!(summary["unmatched_plan_rows"].as_array().unwrap().len(), 1);
+    // prices.csv prices every pool: in dollars, and in euros for the second
+    // organization, which has prices of its own.
+    assert_eq!(summary["inputs"]["prices"], 18);
+    let costs = &summary["costs"];
+    assert_eq!(costs["unpriced"], serde_json::json!([]), "{costs}");
+    for currency in ["USD", "EUR"] {
+        assert!(costs[currency]["before"].is_string(), "{costs}");
+    }
+    let eur_pools = outcome
+        .actions()
+        .column("organization")
+        .iter()
+        .filter(|o| **o == "fabrikam.com")
+        .count();
+    assert!(
+        eur_pools > 0,
+        "the euro organization has pools in subscription-actions.csv"
+    );
 }
 
 #[test]

@@ -128,6 +128,12 @@ fn json_prints_the_summary_on_stdout() {
     let mut checked: serde_json::Value =
         serde_json::from_str(&check.stdout).expect("check --json prints JSON");
     checked["elapsed_ms"] = json!(0);
+    // Its audit trail is its own: another command, and no output written.
+    let audit = checked["audit"].take();
+    assert_eq!(audit["command"][1], "check");
+    assert_eq!(audit["outputs"], json!({}));
+    assert_eq!(audit["inputs"], written["audit"]["inputs"]);
+    written["audit"] = json!(null);
     assert_eq!(checked, written);
     // Without --json, stdout is text.
     assert!(serde_json::from_str::<serde_json::Value>(&case.run(&[]).stdout).is_err());

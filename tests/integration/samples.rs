@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::util::{ACTION_COLS, Case, Outcome, RESULT_COLS, assert_consistent};
 
-fn sample(name: &str, args: &[&str]) -> Outcome {
+pub fn sample(name: &str, args: &[&str]) -> Outcome {
     let case = Case::new();
     let dir = format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"));
     let out = case.out();
@@ -755,7 +755,16 @@ fn partner() {
     let summary = out.summary();
     assert_eq!(
         summary["inputs"],
-        json!({"users": 36, "subscriptions": 16, "plan": 22, "domains": 9})
+        json!({"users": 36, "subscriptions": 16, "plan": 22, "domains": 9, "prices": 10})
+    );
+    // As samples/README.md works them out.
+    assert_eq!(
+        summary["costs"],
+        json!({
+            "EUR": {"before": "440.70", "after": "325.70", "change": "-115.00"},
+            "USD": {"before": "562.20", "after": "392.40", "change": "-169.80"},
+            "unpriced": ["Northwind Traders/POWER_BI_PRO"]
+        })
     );
     assert_eq!(summary["planned"], 25);
     assert_eq!(

@@ -132,6 +132,7 @@ impl Case {
             backup: read("backup.csv").map(|t| Table::parse("backup.csv", t)),
             summary: read("summary.json"),
             graph: read("graph-requests.jsonl"),
+            report: read("report.html"),
         }
     }
 }
@@ -192,6 +193,7 @@ pub struct Outcome {
     backup: Option<Table>,
     summary: Option<String>,
     graph: Option<String>,
+    report: Option<String>,
 }
 
 impl Outcome {
@@ -276,6 +278,12 @@ impl Outcome {
         found.into_iter().next()
     }
 
+    /// report.html, as written.
+    #[track_caller]
+    pub fn report(&self) -> &str {
+        self.file("report.html", &self.report).as_str()
+    }
+
     /// The result row of `user` (as spelled in result.csv).
     #[track_caller]
     pub fn user(&self, user: &str) -> Row<'_> {
@@ -312,6 +320,7 @@ impl Outcome {
             && self.backup.is_none()
             && self.summary.is_none()
             && self.graph.is_none()
+            && self.report.is_none()
     }
 }
 
@@ -493,9 +502,10 @@ pub fn files_in(dir: &Path) -> BTreeSet<String> {
 }
 
 /// The files `run` writes.
-pub const OUTPUTS: [&str; 5] = [
+pub const OUTPUTS: [&str; 6] = [
     "backup.csv",
     "graph-requests.jsonl",
+    "report.html",
     "result.csv",
     "subscription-actions.csv",
     "summary.json",
