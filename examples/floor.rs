@@ -58,7 +58,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut record = csv::ByteRecord::new();
     let mut writer = csv::WriterBuilder::new().flexible(true).from_path(out)?;
     let (mut written, mut bytes) = (0, 0);
-    for name in ["subscriptions.csv", "domains.csv", "plan.csv", "users.csv"] {
+    for name in [
+        "subscriptions.csv",
+        "domains.csv",
+        "plan.csv",
+        "prices.csv",
+        "users.csv",
+    ] {
         let path = dir.join(name);
         if !path.exists() {
             continue;

@@ -14,7 +14,7 @@ import pandas
 
 def main(folder, out):
     users = None
-    for name in ["subscriptions.csv", "domains.csv", "plan.csv", "users.csv"]:
+    for name in ["subscriptions.csv", "domains.csv", "plan.csv", "prices.csv", "users.csv"]:
         path = os.path.join(folder, name)
         if os.path.exists(path):
             frame = pandas.read_csv(path, engine="pyarrow", dtype=str)
