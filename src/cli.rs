@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate, reassign, and write result.csv, subscription-actions.csv,
-    /// backup.csv and summary.json into --out.
+    /// backup.csv, graph-requests.jsonl, report.html and summary.json into --out.
     Run(RunArgs),
     /// Validate and print the findings grouped by code; write nothing.
     Check(InputArgs),
