@@ -9,9 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use csv::StringRecord;
+use csv::{ByteRecord, StringRecord};
 
-use crate::audit::{DigestSlot, HashingReader};
+use crate::audit::{BLOCK, DigestSlot, HashingReader, ReadAhead};
 use crate::error::InputError;
 
 /// Longest cell accepted, in UTF-8 bytes before trimming.
@@ -98,9 +98,7 @@ pub struct Table {
     header: Header,
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: StringRecord,
-    /// Where [`Table::unbreak_spaces`] rewrites a record, reused from row to row.
-    spare: StringRecord,
-    cell: String,
+    scratch: Scratch,
     rows: u64,
     /// Lines end with `\r\n` (as the header line does).
     crlf: bool,
@@ -122,6 +120,14 @@ impl Read for Watched {
         }
         Ok(n)
     }
+}
+
+/// Where [`Header::admit`] rewrites a record's non-breaking spaces, reused from
+/// row to row.
+#[derive(Default)]
+pub struct Scratch {
+    spare: StringRecord,
+    cell: String,
 }
 
 /// One data row of a file.
@@ -149,8 +155,16 @@ impl Source {
         };
         let handle = File::open(path).map_err(io_err)?;
         let len = handle.metadata().map_or(0, |m| m.len());
-        let (reader, slot) = HashingReader::new(handle);
-        let reader = Box::new(reader);
+        // A file of several blocks is read and hashed on a thread of its own,
+        // when the run has more than one.
+        let (reader, slot): (Box<dyn Read + Send>, _) =
+            if len > 4 * BLOCK as u64 && rayon::current_num_threads() > 1 {
+                let (reader, slot) = ReadAhead::new(handle);
+                (Box::new(reader), slot)
+            } else {
+                let (reader, slot) = HashingReader::new(handle);
+                (Box::new(reader), slot)
+            };
         Ok((Source { file, len, reader }, slot))
     }
 
@@ -239,8 +253,7 @@ impl Table {
             },
             reader,
             record: StringRecord::new(),
-            spare: StringRecord::new(),
-            cell: String::new(),
+            scratch: Scratch::default(),
             rows: 0,
             crlf,
             at_end,
@@ -275,8 +288,8 @@ impl Table {
                 "the file has no header line after its `#TYPE` line".into(),
             ));
         }
-        self.check_limits(self.record.len())?;
-        self.unbreak_spaces();
+        self.header.check_limits(&self.record)?;
+        unbreak_spaces(&mut self.record, &mut self.scratch);
         let line = self.line();
         self.header.names = self.record.iter().map(|h| clean(h).to_string()).collect();
         let normalized: Vec<String> = self
@@ -343,55 +356,36 @@ impl Table {
         )
     }
 
-    /// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
-    /// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
-    fn unbreak_spaces(&mut self) {
-        const NBSP: char = '\u{a0}';
-        let text = self.record.as_slice();
-        // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most
-        // rows, and only then is the text searched. The rewrite reuses buffers.
-        if memchr::memchr(0xA0, text.as_bytes()).is_none() || !text.contains(NBSP) {
-            return;
-        }
-        self.spare.clear();
-        for cell in self.record.iter() {
-            if cell.contains(NBSP) {
-                self.cell.clear();
-                for (i, piece) in cell.split(NBSP).enumerate() {
-                    if i > 0 {
-                        self.cell.push(' ');
-                    }
-                    self.cell.push_str(piece);
-                }
-                self.spare.push_field(&self.cell);
-            } else {
-                self.spare.push_field(cell);
-            }
-        }
-        self.spare.set_position(self.record.position().cloned());
-        std::mem::swap(&mut self.record, &mut self.spare);
-    }
-
-    fn read_record(&mut self) -> Result<bool, InputError> {
-        match self.reader.read_record(&mut self.record) {
+    /// Reads the next record as it is in the file (header lines included),
+    /// dated with the line where it starts.
+    fn read_raw(&mut self, raw: &mut ByteRecord) -> Result<bool, InputError> {
+        match self.reader.read_byte_record(raw) {
             Ok(more) => {
-                if let Some(start) = self.record.position() {
+                if let Some(start) = raw.position() {
                     // Line breaks inside quoted cells. The memchr crate's search
                     // (SIMD) reads a wide row of the admin center's export in a
                     // tenth of the instructions `[u8]::contains` takes.
-                    let bytes = self.record.as_slice().as_bytes();
+                    let bytes = raw.as_slice();
                     let embedded = match memchr::memchr(b'\n', bytes) {
                         Some(_) => memchr::memchr_iter(b'\n', bytes).count(),
                         None => 0,
                     };
                     let mut start = start.clone();
                     start.set_line(self.start_line(start.line(), embedded as u64));
-                    self.record.set_position(Some(start));
+                    raw.set_position(Some(start));
                 }
                 Ok(more)
             }
             Err(err) => Err(self.csv_error(err)),
         }
+    }
+
+    /// Reads the next record into `self.record` (a header line).
+    fn read_record(&mut self) -> Result<bool, InputError> {
+        let mut raw = std::mem::take(&mut self.record).into_byte_record();
+        let more = self.read_raw(&mut raw)?;
+        self.record = self.header.text(raw)?;
+        Ok(more)
     }
 
     /// The line where the record just read starts. The csv crate dates a record where
@@ -419,77 +413,35 @@ impl Table {
                 file: self.header.file.clone(),
                 source,
             },
-            csv::ErrorKind::Utf8 { err, .. } => self.at(
-                line,
-                err.field() + 1,
-                "invalid UTF-8 text: save the file as UTF-8 (\"CSV UTF-8\" in Excel) or UTF-16 with a byte order mark".into(),
-            ),
+            csv::ErrorKind::Utf8 { err, .. } => self.at(line, err.field() + 1, NOT_UTF8.into()),
             other => self.at(line, 1, format!("unreadable CSV: {other:?}")),
         }
-    }
-
-    fn check_limits(&self, width: usize) -> Result<(), InputError> {
-        if width > MAX_FIELDS {
-            return Err(self.at(
-                self.line(),
-                MAX_FIELDS + 1,
-                format!("{width} fields in one row; at most {MAX_FIELDS} are accepted"),
-            ));
-        }
-        // A row shorter than the limit cannot hold a cell longer than it.
-        if self.record.as_slice().len() > MAX_CELL
-            && let Some(i) = self.record.iter().position(|c| c.len() > MAX_CELL)
-        {
-            return Err(self.at(
-                self.line(),
-                i + 1,
-                format!("a cell of more than {} KiB", MAX_CELL / 1024),
-            ));
-        }
-        Ok(())
     }
 
     /// Moves to the next data row, skipping rows whose cells are all empty.
     /// Returns false at the end of the file.
     pub fn next_row(&mut self) -> Result<bool, InputError> {
+        let mut raw = ByteRecord::new();
         loop {
-            if !self.read_record()? {
+            if !self.read_raw(&mut raw)? {
                 return Ok(false);
             }
-            if self.record.iter().all(|c| clean(c).is_empty()) {
-                continue;
-            }
-            let width = self.record.len();
-            self.check_limits(width)?;
-            let expected = self.header.names.len();
-            if width < expected {
-                return Err(self.at(
-                    self.line(),
-                    width + 1,
-                    format!("this row has {width} fields but the header has {expected}"),
-                ));
-            }
-            if let Some(extra) = (expected..width)
-                .find(|&i| self.record.get(i).is_some_and(|c| !clean(c).is_empty()))
+            if self
+                .header
+                .admit(&mut raw, &mut self.record, &mut self.scratch)?
             {
-                return Err(self.at(
-                    self.line(),
-                    extra + 1,
-                    format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
-                ));
+                self.rows += 1;
+                return Ok(true);
             }
-            self.unbreak_spaces();
-            self.rows += 1;
-            return Ok(true);
         }
     }
 
-    /// Like [`Table::next_row`], but reads into `record` (a buffer to reuse), so
-    /// that rows can be handed to another thread.
-    pub fn next_into(&mut self, record: &mut StringRecord) -> Result<bool, InputError> {
-        let more = self.next_row()?;
-        std::mem::swap(&mut self.record, record);
-        Ok(more)
+    /// Reads the next record as it is in the file into `raw` (a buffer to
+    /// reuse), for [`Header::admit`] to check on another thread: reading and
+    /// checking a row take about as long as each other. Blank rows are read
+    /// too: they are rows the file has, and [`Header::admit`] skips them.
+    pub fn next_raw(&mut self, raw: &mut ByteRecord) -> Result<bool, InputError> {
+        self.read_raw(raw)
     }
 
     /// The current row.
@@ -500,7 +452,8 @@ impl Table {
         }
     }
 
-    /// The file's name and header, to read rows handed over by [`Table::next_into`].
+    /// The file's name and header, to check and read rows handed over by
+    /// [`Table::next_raw`].
     pub fn header(&self) -> &Header {
         &self.header
     }
@@ -551,6 +504,76 @@ impl Table {
 }
 
 impl Header {
+    /// Makes the record `raw` read by [`Table::next_raw`] the data row `row`:
+    /// UTF-8 text, of the header's width (extra cells empty), within the size
+    /// limits, non-breaking spaces as spaces. Returns false for a blank row (every
+    /// cell empty), which is skipped. The two records trade buffers.
+    pub fn admit(
+        &self,
+        raw: &mut ByteRecord,
+        row: &mut StringRecord,
+        scratch: &mut Scratch,
+    ) -> Result<bool, InputError> {
+        let text = self.text(std::mem::take(raw))?;
+        *raw = std::mem::replace(row, text).into_byte_record();
+        if row.iter().all(|c| clean(c).is_empty()) {
+            return Ok(false);
+        }
+        self.check_limits(row)?;
+        let line = row.position().map_or(1, |p| p.line());
+        let (width, expected) = (row.len(), self.names.len());
+        if width < expected {
+            return Err(self.at(
+                line,
+                width + 1,
+                format!("this row has {width} fields but the header has {expected}"),
+            ));
+        }
+        if let Some(extra) =
+            (expected..width).find(|&i| row.get(i).is_some_and(|c| !clean(c).is_empty()))
+        {
+            return Err(self.at(
+                line,
+                extra + 1,
+                format!("this row has {width} fields but the header has {expected}, and the extra ones are not empty"),
+            ));
+        }
+        unbreak_spaces(row, scratch);
+        Ok(true)
+    }
+
+    /// The record as text, or where it is not UTF-8.
+    fn text(&self, raw: ByteRecord) -> Result<StringRecord, InputError> {
+        StringRecord::from_byte_record(raw).map_err(|err| {
+            let field = err.utf8_error().field();
+            let line = err.into_byte_record().position().map_or(1, |p| p.line());
+            self.at(line, field + 1, NOT_UTF8.into())
+        })
+    }
+
+    fn check_limits(&self, record: &StringRecord) -> Result<(), InputError> {
+        let line = record.position().map_or(1, |p| p.line());
+        let width = record.len();
+        if width > MAX_FIELDS {
+            return Err(self.at(
+                line,
+                MAX_FIELDS + 1,
+                format!("{width} fields in one row; at most {MAX_FIELDS} are accepted"),
+            ));
+        }
+        // A row shorter than the limit cannot hold a cell longer than it.
+        if record.as_slice().len() > MAX_CELL
+            && let Some(i) = record.iter().position(|c| c.len() > MAX_CELL)
+        {
+            return Err(self.at(
+                line,
+                i + 1,
+                format!("a cell of more than {} KiB", MAX_CELL / 1024),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the file has logical column `column`.
     pub fn has(&self, column: impl Columns) -> bool {
         !self.positions(column.index()).is_empty()
@@ -572,7 +595,7 @@ impl Header {
         &self.file
     }
 
-    /// A row of this file read by [`Table::next_into`].
+    /// A row of this file admitted by [`Header::admit`].
     pub fn row<'a>(&'a self, record: &'a StringRecord) -> Row<'a> {
         Row {
             header: self,
@@ -646,6 +669,39 @@ impl<'a> Row<'a> {
         let name = self.column_name(column);
         self.error(column, format!("the required column `{name}` is empty"))
     }
+}
+
+/// What a cell that is not UTF-8 is told.
+const NOT_UTF8: &str = "invalid UTF-8 text: save the file as UTF-8 (\"CSV UTF-8\" in Excel) or UTF-16 with a byte order mark";
+
+/// Rewrites the record's non-breaking spaces as spaces: SPEC counts one as a
+/// space wherever it stands in a cell (`O365_w/o<NBSP>Teams`).
+fn unbreak_spaces(record: &mut StringRecord, scratch: &mut Scratch) {
+    const NBSP: char = '\u{a0}';
+    let text = record.as_slice();
+    // Every NBSP ends with the byte 0xA0: a memchr for it finds none in most
+    // rows, and only then is the text searched. The rewrite reuses buffers.
+    if memchr::memchr(0xA0, text.as_bytes()).is_none() || !text.contains(NBSP) {
+        return;
+    }
+    let Scratch { spare, cell } = scratch;
+    spare.clear();
+    for field in record.iter() {
+        if field.contains(NBSP) {
+            cell.clear();
+            for (i, piece) in field.split(NBSP).enumerate() {
+                if i > 0 {
+                    cell.push(' ');
+                }
+                cell.push_str(piece);
+            }
+            spare.push_field(cell);
+        } else {
+            spare.push_field(field);
+        }
+    }
+    spare.set_position(record.position().cloned());
+    std::mem::swap(record, spare);
 }
 
 enum Decoded {

@@ -4,10 +4,10 @@ use crate::error::InputError;
 use crate::guid::Guid;
 use std::sync::mpsc;
 
-use csv::StringRecord;
+use csv::{ByteRecord, StringRecord};
 use indicatif::ProgressBar;
 
-use crate::input::table::{Header, Row, Source, Table, clean, columns};
+use crate::input::table::{Header, Row, Scratch, Source, Table, clean, columns};
 use crate::input::unknown::{self, Unknowns};
 use crate::input::{split_products, yes_no};
 use crate::model::{
@@ -84,49 +84,49 @@ pub fn read(
         let rows = table.rows();
         return builder.finish(table.header(), rows);
     }
-    // Parsing the CSV and building the users take about as long as each other: a
-    // thread parses batches of rows while this one builds users from the last batch.
+    // Reading the CSV and building the users take about as long as each other: a
+    // thread reads batches of records while this one checks them and builds users
+    // from the last batch.
     let header = table.header().clone();
     std::thread::scope(|scope| {
         let (full_tx, full_rx) =
-            mpsc::sync_channel::<Result<(Vec<StringRecord>, usize), InputError>>(2);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<StringRecord>>();
-        let parser = scope.spawn(move || {
+            mpsc::sync_channel::<Result<(Vec<ByteRecord>, usize), InputError>>(2);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<ByteRecord>>();
+        scope.spawn(move || {
             loop {
                 let mut batch = empty_rx
                     .try_recv()
-                    .unwrap_or_else(|_| vec![StringRecord::new(); BATCH]);
+                    .unwrap_or_else(|_| vec![ByteRecord::new(); BATCH]);
                 let mut n = 0;
                 for record in batch.iter_mut() {
-                    match table.next_into(record) {
+                    match table.next_raw(record) {
                         Ok(true) => n += 1,
                         Ok(false) => break,
                         Err(err) => {
                             let _ = full_tx.send(Err(err));
-                            return table.rows();
+                            return;
                         }
                     }
                 }
                 let last = n < BATCH;
                 // A closed channel means the builder stopped at an error: stop too.
                 if full_tx.send(Ok((batch, n))).is_err() || last {
-                    return table.rows();
+                    return;
                 }
             }
         });
+        let (mut row, mut scratch, mut rows) = (StringRecord::new(), Scratch::default(), 0);
         for message in full_rx {
-            let (batch, n) = message?;
-            for record in batch.iter().take(n) {
-                builder.add(header.row(record))?;
+            let (mut batch, n) = message?;
+            for record in batch.iter_mut().take(n) {
+                if header.admit(record, &mut row, &mut scratch)? {
+                    rows += 1;
+                    builder.add(header.row(&row))?;
+                }
             }
-            if let Some(last) = n.checked_sub(1).and_then(|i| batch.get(i)) {
-                progress.set_position(header.row(last).byte());
-            }
+            progress.set_position(header.row(&row).byte());
             let _ = empty_tx.send(batch);
         }
-        let rows = parser
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         builder.finish(&header, rows)
     })
 }

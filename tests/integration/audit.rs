@@ -198,3 +198,29 @@ fn a_malformed_source_date_epoch_is_unusable() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("SOURCE_DATE_EPOCH"));
     assert!(!case.out().exists());
 }
+
+/// A users.csv of several megabytes, which is read and hashed on a thread of its
+/// own: its hash, size and rows are still the file's, whatever the threads.
+#[test]
+fn a_large_input_is_hashed_whole() {
+    let mut users = vec![USERS.to_string()];
+    for i in 0..100_000 {
+        users.push(format!(
+            "user{i:05}@contoso.com,US,,O365_BUSINESS_PREMIUM,,\"Sales, {i}\""
+        ));
+    }
+    let lines: Vec<&str> = users.iter().map(String::as_str).collect();
+    let case = tenant().users(&lines);
+    let path = case.input().join("users.csv");
+    assert!(
+        fs::metadata(&path).unwrap().len() > 5 << 20,
+        "not large enough"
+    );
+    for threads in ["1", "2"] {
+        let out = case.run(&["--threads", threads]);
+        out.assert_exit(1);
+        let users = &out.summary()["audit"]["inputs"]["users.csv"];
+        assert_file(users, &path);
+        assert_eq!(users["rows"], json!(100_000), "--threads {threads}");
+    }
+}

@@ -228,6 +228,49 @@ fn text_that_is_not_utf8_or_utf16_with_a_bom() {
     refused(&valid().bytes("users.csv", utf16), "users.csv:1:1");
 }
 
+/// In a file large enough to be read on several threads, the first bad row is
+/// still the one named, with its line, whatever the threads.
+#[test]
+fn the_first_bad_row_of_a_large_file_is_named() {
+    let mut text = format!("{USERS}\n");
+    for i in 0..100_000 {
+        if i == 1000 {
+            // A blank line: later lines keep their numbers.
+            text.push('\n');
+        }
+        if i == 60_000 {
+            text.push_str("\"multi\nline\",US,,O365_BUSINESS_PREMIUM,,\n");
+        }
+        text.push_str(&format!(
+            "user{i:05}@contoso.com,US,,O365_BUSINESS_PREMIUM,,Sales\n"
+        ));
+    }
+    assert!(text.len() > 5 << 20, "not large enough");
+    // Line 1 the header, users 0–999 on lines 2–1001, a blank line, then user i
+    // on line i + 3, and after the row on two lines, on line i + 5.
+    let mut latin1 = text.clone().into_bytes();
+    let at = text.find("user60000@").unwrap();
+    latin1[at + 4] = 0xe9;
+    let case = valid().bytes("users.csv", latin1);
+    refused(&case, "users.csv:60005:1");
+    let mut short = text.clone();
+    short.insert_str(
+        text.find("user65000@").unwrap(),
+        "user65000@contoso.com,US\n",
+    );
+    let case = valid().bytes("users.csv", short);
+    refused(&case, "users.csv:65005:3");
+    for threads in ["1", "2"] {
+        let out = case.run(&["--threads", threads]);
+        out.assert_exit(2);
+        assert!(
+            out.stderr.contains("users.csv:65005:3"),
+            "{}",
+            out.describe()
+        );
+    }
+}
+
 #[test]
 fn a_file_without_a_header_line() {
     refused(&valid().bytes("plan.csv", ""), "plan.csv:1:1");
