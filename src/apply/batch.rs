@@ -61,8 +61,11 @@ struct State {
     /// This apply sent the user's write: if they are now at `after`, it went
     /// through although Graph answered otherwise.
     wrote: bool,
-    /// Throttled answers in a row.
-    throttled: u32,
+    /// Throttled answers in a row to the user's read, and to their write: only an
+    /// answer to the same request that is not throttled starts its row again (the
+    /// read before each write does not end the write's).
+    throttled_reads: u32,
+    throttled_writes: u32,
     /// A fresh token was taken for this user's 401.
     refreshed: bool,
     /// Graph refused the user's write: the outcome, unless reading the user again
@@ -70,6 +73,21 @@ struct State {
     /// went through after all.
     refused: Option<Ended>,
     ended: Option<Ended>,
+}
+
+impl State {
+    /// The row of throttled answers to this phase's request.
+    fn throttled(&mut self, phase: Phase) -> &mut u32 {
+        match phase {
+            Phase::Read => &mut self.throttled_reads,
+            Phase::Write => &mut self.throttled_writes,
+        }
+    }
+
+    /// The longer of the user's two rows.
+    fn most_throttled(&self) -> u32 {
+        self.throttled_reads.max(self.throttled_writes)
+    }
 }
 
 /// What the loop does after a round.
@@ -218,7 +236,12 @@ impl<'a> Batch<'a> {
     /// What comes after this round; starts the next.
     pub fn after_round(&mut self) -> Next {
         let wait = if self.throttled {
-            let row = self.states.iter().map(|s| s.throttled).max().unwrap_or(1);
+            let row = self
+                .states
+                .iter()
+                .map(State::most_throttled)
+                .max()
+                .unwrap_or(1);
             self.retry_after.unwrap_or_else(|| decide::backoff(row))
         } else if self.network {
             decide::backoff(self.network_errors)
@@ -270,7 +293,7 @@ impl<'a> Batch<'a> {
             return;
         };
         if !matches!(answer, Answer::Throttled { .. }) {
-            state.throttled = 0;
+            *state.throttled(phase) = 0;
         }
         let end = |state: &mut State, ended: Ended| {
             state.next = None;
@@ -303,16 +326,15 @@ impl<'a> Batch<'a> {
                 },
             },
             Answer::Throttled { retry_after } => {
-                state.throttled += 1;
+                let row = state.throttled(phase);
+                *row += 1;
+                let row = *row;
                 state.next = Some(Phase::Read);
                 self.throttled = true;
                 self.retry_after = self.retry_after.max(retry_after);
-                if state.throttled >= THROTTLED_IN_A_ROW {
+                if row >= THROTTLED_IN_A_ROW {
                     self.stop.get_or_insert_with(|| {
-                        format!(
-                            "{} was throttled {} times in a row",
-                            request.user, state.throttled
-                        )
+                        format!("{} was throttled {row} times in a row", request.user)
                     });
                 }
             }
@@ -573,6 +595,73 @@ mod tests {
             }
         }
         assert_eq!(outcomes(batch), [None, None]);
+    }
+
+    /// Regression: the read before each write answered 200 and reset the row, so a
+    /// write throttled again and again never stopped the apply.
+    #[test]
+    fn a_write_throttled_8_times_in_a_row_stops_although_each_read_between_went_through() {
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        for n in 1..=8 {
+            batch.build(Phase::Read).unwrap();
+            batch.take(Phase::Read, 200, None, &answers(&[(0, 200, None, user(A))]));
+            batch.build(Phase::Write).unwrap();
+            batch.take(
+                Phase::Write,
+                200,
+                None,
+                &answers(&[(0, 429, Some("0"), json!({}))]),
+            );
+            let next = batch.after_round();
+            if n < 8 {
+                assert!(matches!(next, Next::Round { .. }), "{n}: {next:?}");
+            } else {
+                assert_eq!(
+                    next,
+                    Next::Stop("u2@contoso.com was throttled 8 times in a row".into())
+                );
+            }
+        }
+        assert_eq!(outcomes(batch), [None]);
+    }
+
+    /// A throttled read in between does not start the write's row again either,
+    /// and a write that goes through does.
+    #[test]
+    fn only_an_answer_to_the_same_request_starts_its_row_again() {
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        let read = |batch: &mut Batch<'_>, status: u16| {
+            batch.build(Phase::Read).unwrap();
+            let body = if status == 200 { user(A) } else { json!({}) };
+            batch.take(
+                Phase::Read,
+                200,
+                None,
+                &answers(&[(0, status, Some("0"), body)]),
+            );
+        };
+        let write = |batch: &mut Batch<'_>| {
+            batch.build(Phase::Write).unwrap();
+            batch.take(
+                Phase::Write,
+                200,
+                None,
+                &answers(&[(0, 429, Some("0"), json!({}))]),
+            );
+        };
+        for _ in 0..7 {
+            read(&mut batch, 429);
+            assert!(matches!(batch.after_round(), Next::Round { .. }));
+            read(&mut batch, 200);
+            write(&mut batch);
+            assert!(matches!(batch.after_round(), Next::Round { .. }));
+        }
+        // Fourteen throttled answers, but neither request's 8 in a row yet.
+        read(&mut batch, 200);
+        write(&mut batch);
+        assert!(matches!(batch.after_round(), Next::Stop(_)));
     }
 
     #[test]

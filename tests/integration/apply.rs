@@ -408,6 +408,36 @@ fn eight_throttled_answers_in_a_row_stop_the_apply() {
     assert_every_user_moved_once(&setup, 2);
 }
 
+/// Regression: the read before each write (answered 200) reset the write's row,
+/// so a write throttled again and again was sent for ever.
+#[test]
+fn a_write_throttled_8_times_in_a_row_stops_the_apply() {
+    let setup = Setup::moving(1);
+    setup.graph.faults(Faults {
+        throttle_writes: 20,
+        ..Faults::default()
+    });
+    let out = setup.apply(&["--json"]);
+    out.assert_exit(1);
+    assert!(
+        out.stderr
+            .contains("user001@contoso.com was throttled 8 times in a row"),
+        "{}",
+        out.describe()
+    );
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["organizations"]["contoso.com"]["not-sent"], 1);
+    assert_eq!(
+        setup.graph.state().faults.throttle_writes,
+        12,
+        "8 writes sent, no more"
+    );
+    assert!(setup.graph.writes_per_user().is_empty());
+    setup.graph.faults(Faults::default());
+    setup.apply(&[]).assert_exit(0);
+    assert_every_user_moved_once(&setup, 1);
+}
+
 #[test]
 fn an_expired_token_is_replaced_by_a_fresh_one_from_the_command() {
     let setup = Setup::moving(50);

@@ -7,7 +7,7 @@
 //!   test's users.csv and subscriptions.csv: seats per SKU, usage location and
 //!   group licenses enforced with Graph's error bodies; 404 for unknown users;
 //!   401 without a valid bearer token;
-//! - faults on demand: 429 with `Retry-After` (also after applying a write), 503
+//! - faults on demand: 429 with `Retry-After` (before or after applying a write), 503
 //!   for a whole batch, a token that expires, a dropped connection, slow answers.
 
 use std::collections::{BTreeMap, HashSet};
@@ -114,6 +114,8 @@ pub struct Faults {
     pub throttle_reads: usize,
     /// The next N writes applied, then answered 429 `Retry-After: 0`.
     pub throttle_after_write: usize,
+    /// The next N writes answered 429 `Retry-After: 0`, not applied.
+    pub throttle_writes: usize,
     /// The next N batches answered 503 as a whole.
     pub unavailable_batches: usize,
     /// The next N batches: the connection drops before any answer.
@@ -592,6 +594,10 @@ fn one(s: &mut State, r: &Value) -> Value {
             ),
             None,
         );
+    }
+    if s.faults.throttle_writes > 0 {
+        s.faults.throttle_writes -= 1;
+        return throttled(id);
     }
     match assign(s, u, &r["body"]) {
         Err(message) => respond(id, 400, error("Request_BadRequest", &message), None),
