@@ -4,11 +4,9 @@
 //! wait, a fresh token, a stop) until every user has an outcome. The sending loop
 //! ([`super::send`]) only carries its batches to Graph and back.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::decide::{self, Answer, Check, NETWORK_RETRIES, Outcome, THROTTLED_IN_A_ROW};
+use super::decide::{self, Answer, Check, NETWORK_RETRIES, Outcome, THROTTLED_IN_A_ROW, Wait};
 use super::requests::Request;
 
 /// Users per batch: JSON batching takes at most 20 requests.
@@ -83,11 +81,6 @@ impl State {
             Phase::Write => &mut self.throttled_writes,
         }
     }
-
-    /// The longer of the user's two rows.
-    fn most_throttled(&self) -> u32 {
-        self.throttled_reads.max(self.throttled_writes)
-    }
 }
 
 /// What the loop does after a round.
@@ -96,7 +89,7 @@ pub enum Next {
     /// Every user has an outcome.
     Finished,
     /// Send the next round, after taking a fresh token and waiting, if asked.
-    Round { refresh: bool, wait: Duration },
+    Round { refresh: bool, wait: Wait },
     /// Give up (throttled or network errors too often): the apply stops, and the
     /// users without an outcome are left to the next apply.
     Stop(String),
@@ -108,9 +101,9 @@ pub struct Batch<'a> {
     requests: Vec<&'a Request>,
     states: Vec<State>,
     network_errors: u32,
-    /// What this round's answers asked for.
-    retry_after: Option<Duration>,
-    throttled: bool,
+    /// What this round's answers asked for: the longest wait a throttled request
+    /// needs (its `Retry-After`, else the backoff of its own row).
+    throttled: Option<Wait>,
     refresh: bool,
     network: bool,
     stop: Option<String>,
@@ -128,8 +121,7 @@ impl<'a> Batch<'a> {
             states: vec![state; requests.len()],
             requests,
             network_errors: 0,
-            retry_after: None,
-            throttled: false,
+            throttled: None,
             refresh: false,
             network: false,
             stop: None,
@@ -235,19 +227,10 @@ impl<'a> Batch<'a> {
 
     /// What comes after this round; starts the next.
     pub fn after_round(&mut self) -> Next {
-        let wait = if self.throttled {
-            let row = self
-                .states
-                .iter()
-                .map(State::most_throttled)
-                .max()
-                .unwrap_or(1);
-            self.retry_after.unwrap_or_else(|| decide::backoff(row))
-        } else if self.network {
-            decide::backoff(self.network_errors)
-        } else {
-            Duration::ZERO
-        };
+        let mut wait = self.throttled.unwrap_or(Wait::NONE);
+        if self.network {
+            wait = wait.max(Wait::backoff(self.network_errors));
+        }
         let next = match self.stop.take() {
             Some(why) => Next::Stop(why),
             None if self.states.iter().all(|s| s.next.is_none()) => Next::Finished,
@@ -256,8 +239,7 @@ impl<'a> Batch<'a> {
                 wait,
             },
         };
-        self.retry_after = None;
-        self.throttled = false;
+        self.throttled = None;
         self.refresh = false;
         self.network = false;
         next
@@ -330,8 +312,8 @@ impl<'a> Batch<'a> {
                 *row += 1;
                 let row = *row;
                 state.next = Some(Phase::Read);
-                self.throttled = true;
-                self.retry_after = self.retry_after.max(retry_after);
+                let wait = Wait::throttled(retry_after, row);
+                self.throttled = Some(self.throttled.map_or(wait, |w| w.max(wait)));
                 if row >= THROTTLED_IN_A_ROW {
                     self.stop.get_or_insert_with(|| {
                         format!("{} was throttled {row} times in a row", request.user)
@@ -382,6 +364,12 @@ fn graph_error(body: Option<&Value>) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// The wait Graph's `Retry-After: n` asks for.
+    fn retry_after(n: u64) -> Wait {
+        Wait::throttled(Some(Duration::from_secs(n)), 1)
+    }
 
     const A: &str = "aaaaaaaa-0000-0000-0000-000000000000";
     const B: &str = "bbbbbbbb-0000-0000-0000-000000000000";
@@ -514,7 +502,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(3)
+                wait: retry_after(3)
             }
         );
         // Read again: the write went through.
@@ -532,17 +520,17 @@ mod tests {
         let mut batch = Batch::new(&requests);
         batch.build(Phase::Read);
         batch.take(Phase::Read, 503, None, &json!({}));
-        let wait = |n| Next::Round {
+        let wait = |wait| Next::Round {
             refresh: false,
-            wait: Duration::from_secs(n),
+            wait,
         };
-        assert_eq!(batch.after_round(), wait(2));
+        assert_eq!(batch.after_round(), wait(Wait::backoff(1)));
         batch.build(Phase::Read);
         batch.take(Phase::Read, 504, None, &json!({}));
-        assert_eq!(batch.after_round(), wait(4));
+        assert_eq!(batch.after_round(), wait(Wait::backoff(2)));
         batch.build(Phase::Read);
         batch.take(Phase::Read, 429, Some("11"), &json!({}));
-        assert_eq!(batch.after_round(), wait(11));
+        assert_eq!(batch.after_round(), wait(retry_after(11)));
         // Per request, the longest Retry-After of the round.
         batch.build(Phase::Read);
         batch.take(
@@ -554,7 +542,7 @@ mod tests {
                 (1, 429, Some("9"), json!({})),
             ]),
         );
-        assert_eq!(batch.after_round(), wait(9));
+        assert_eq!(batch.after_round(), wait(retry_after(9)));
     }
 
     #[test]
@@ -595,6 +583,52 @@ mod tests {
             }
         }
         assert_eq!(outcomes(batch), [None, None]);
+    }
+
+    /// Regression: one request's `Retry-After` cut short the backoff another request
+    /// of the round needed.
+    #[test]
+    fn a_throttled_round_waits_the_longest_any_request_needs() {
+        let requests = [request(2), request(3)];
+        let mut batch = Batch::new(&requests);
+        for _ in 0..2 {
+            batch.build(Phase::Read);
+            batch.take(Phase::Read, 503, None, &json!({}));
+            batch.after_round();
+        }
+        // The first one's third throttled answer in a row, without Retry-After: 8 s;
+        // the second one's, with Retry-After: 1 s.
+        batch.build(Phase::Read);
+        batch.take(
+            Phase::Read,
+            200,
+            None,
+            &answers(&[(0, 429, None, json!({})), (1, 429, Some("1"), json!({}))]),
+        );
+        let Next::Round { wait, .. } = batch.after_round() else {
+            panic!("not a round")
+        };
+        assert_eq!(
+            wait,
+            Wait {
+                retry_after: Duration::from_secs(1),
+                backoff: Duration::from_secs(8)
+            }
+        );
+        assert_eq!(wait.duration(1.0), Duration::from_secs(8));
+        // A Retry-After longer than the backoff wins; it is never shortened.
+        batch.build(Phase::Read);
+        batch.take(
+            Phase::Read,
+            200,
+            None,
+            &answers(&[(0, 429, None, json!({})), (1, 429, Some("30"), json!({}))]),
+        );
+        let Next::Round { wait, .. } = batch.after_round() else {
+            panic!("not a round")
+        };
+        assert_eq!(wait.duration(1.0), Duration::from_secs(30));
+        assert_eq!(wait.duration(0.0), Duration::from_secs(30));
     }
 
     /// Regression: the read before each write answered 200 and reset the row, so a
@@ -674,7 +708,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: true,
-                wait: Duration::ZERO
+                wait: Wait::NONE
             }
         );
         batch.build(Phase::Read);
@@ -785,7 +819,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert!(batch.build(Phase::Write).is_none());
@@ -796,7 +830,7 @@ mod tests {
                 batch.after_round(),
                 Next::Round {
                     refresh: false,
-                    wait: decide::backoff(n)
+                    wait: Wait::backoff(n)
                 }
             );
         }
@@ -828,7 +862,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert_eq!(
@@ -847,7 +881,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert!(batch.build(Phase::Read).is_some());

@@ -408,6 +408,35 @@ fn eight_throttled_answers_in_a_row_stop_the_apply() {
     assert_every_user_moved_once(&setup, 2);
 }
 
+/// Regression: waits shortened for the tests shortened Graph's own `Retry-After`
+/// too; it is waited in full. (Measured loosely: between the stand-in's arrivals.)
+#[test]
+fn graphs_retry_after_is_waited_in_full() {
+    let setup = Setup::moving(1);
+    setup.graph.faults(Faults {
+        throttle_reads: 1,
+        retry_after: Some(1),
+        ..Faults::default()
+    });
+    setup.apply(&[]).assert_exit(0);
+    assert_every_user_moved_once(&setup, 1);
+    let state = setup.graph.state();
+    let batches: Vec<Instant> = state
+        .requests
+        .iter()
+        .zip(&state.arrivals)
+        .filter(|(r, _)| r.ends_with("$batch"))
+        .map(|(_, at)| *at)
+        .collect();
+    // The throttled read, the read again, the write.
+    assert_eq!(batches.len(), 3, "{:?}", state.requests);
+    let waited = batches[1] - batches[0];
+    assert!(
+        waited >= Duration::from_millis(950),
+        "read again after {waited:?}, Retry-After: 1"
+    );
+}
+
 /// Regression: the read before each write (answered 200) reset the write's row,
 /// so a write throttled again and again was sent for ever.
 #[test]

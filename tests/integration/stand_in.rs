@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tiny_http::{Header, Response, Server};
@@ -110,7 +110,7 @@ pub struct Sku {
 /// The faults to inject, each consumed as it happens.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// The next N reads answered 429 `Retry-After: 0`.
+    /// The next N reads answered 429 `Retry-After: 0` (or [`Faults::retry_after`]).
     pub throttle_reads: usize,
     /// The next N writes applied, then answered 429 `Retry-After: 0`.
     pub throttle_after_write: usize,
@@ -126,6 +126,8 @@ pub struct Faults {
     pub delay: Duration,
     /// `GET /organization` refused: the token lacks Organization.Read.All.
     pub forbid_organization: bool,
+    /// The `Retry-After` seconds of throttled answers, instead of 0.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -139,6 +141,8 @@ pub struct State {
     pub faults: Faults,
     /// Every HTTP request: `METHOD path`.
     pub requests: Vec<String>,
+    /// When each of `requests` arrived.
+    pub arrivals: Vec<Instant>,
     /// Every bearer token a request carried.
     pub bearers: HashSet<String>,
     /// The user principal name of every write that changed the tenant.
@@ -387,6 +391,7 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     let delay = {
         let mut s = state.lock().unwrap();
         s.requests.push(format!("{method} {url}"));
+        s.arrivals.push(Instant::now());
         s.bearers.insert(token.clone());
         s.in_flight += 1;
         s.most_in_flight = s.most_in_flight.max(s.in_flight);
@@ -535,9 +540,10 @@ fn respond(id: &Value, status: u16, body: Value, retry_after: Option<&str>) -> V
 }
 
 /// Graph's answer to a request throttled: 429 with `Retry-After`.
-fn throttled(id: &Value) -> Value {
+fn throttled(s: &State, id: &Value) -> Value {
     let body = error("TooManyRequests", "Too many requests.");
-    respond(id, 429, body, Some("0"))
+    let seconds = s.faults.retry_after.unwrap_or(0).to_string();
+    respond(id, 429, body, Some(&seconds))
 }
 
 /// One request of a batch.
@@ -569,7 +575,7 @@ fn one(s: &mut State, r: &Value) -> Value {
     if action == "read" {
         if s.faults.throttle_reads > 0 {
             s.faults.throttle_reads -= 1;
-            return throttled(id);
+            return throttled(s, id);
         }
         let user = &s.users[u];
         let licenses: Vec<Value> = user
@@ -597,7 +603,7 @@ fn one(s: &mut State, r: &Value) -> Value {
     }
     if s.faults.throttle_writes > 0 {
         s.faults.throttle_writes -= 1;
-        return throttled(id);
+        return throttled(s, id);
     }
     match assign(s, u, &r["body"]) {
         Err(message) => respond(id, 400, error("Request_BadRequest", &message), None),
@@ -606,7 +612,7 @@ fn one(s: &mut State, r: &Value) -> Value {
             s.writes.push(upn);
             if s.faults.throttle_after_write > 0 {
                 s.faults.throttle_after_write -= 1;
-                return throttled(id);
+                return throttled(s, id);
             }
             let user = &s.users[u];
             respond(
