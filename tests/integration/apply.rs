@@ -298,6 +298,69 @@ fn a_clean_apply_writes_every_user_once_and_journals_each_line() {
     );
 }
 
+/// The user principal name a batch's `METHOD /users/KEY…` request is for.
+fn user_of(request: &str) -> &str {
+    let key = request.split_once(" /users/").unwrap().1;
+    key.split(['?', '/']).next().unwrap()
+}
+
+/// What is sent follows the file: each batch is the next 20 lines, its requests
+/// in file order. Each batch journals its rows in file order, in one piece, as
+/// soon as it ends: batches in flight together may end, and be journaled, in
+/// another order (a slow first batch here); holding an ended batch back for an
+/// earlier one would lose its rows to a kill.
+#[test]
+fn batches_keep_the_file_order_in_what_is_sent_and_in_the_journal() {
+    let setup = Setup::moving(70);
+    setup.graph.faults(Faults {
+        first_batch_delay: Duration::from_millis(500),
+        ..Faults::default()
+    });
+    setup.apply(&[]).assert_exit(0);
+    let journaled: Vec<u64> = rows(&setup.journal())
+        .iter()
+        .map(|(l, _, _)| l.parse().unwrap())
+        .collect();
+    let mut firsts = Vec::new();
+    let mut rest = journaled.as_slice();
+    while let Some(&first) = rest.first() {
+        assert_eq!(
+            (first - 2) % 20,
+            0,
+            "a batch starts at {first}: {journaled:?}"
+        );
+        let len = 20.min(72 - first) as usize;
+        let lines: Vec<u64> = (first..first + len as u64).collect();
+        assert_eq!(rest.get(..len), Some(lines.as_slice()), "{journaled:?}");
+        firsts.push(first);
+        rest = &rest[len..];
+    }
+    firsts.sort();
+    assert_eq!(firsts, [2, 22, 42, 62]);
+    let batches = setup.graph.state().batches.clone();
+    let mut reads: Vec<Vec<&str>> = Vec::new();
+    for batch in &batches {
+        let users: Vec<&str> = batch.iter().map(|r| user_of(r)).collect();
+        assert!(users.is_sorted(), "not in file order: {batch:?}");
+        if batch[0].starts_with("GET") {
+            reads.push(users);
+        }
+    }
+    // The reads: the file in chunks of 20.
+    reads.sort();
+    let firsts: Vec<&str> = reads.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        firsts,
+        [
+            "user001@contoso.com",
+            "user021@contoso.com",
+            "user041@contoso.com",
+            "user061@contoso.com"
+        ]
+    );
+    assert_eq!(reads.concat().len(), 70);
+}
+
 #[test]
 fn applying_twice_is_harmless_and_counts_the_earlier_rows() {
     let setup = Setup::moving(3);

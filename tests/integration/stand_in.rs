@@ -124,6 +124,8 @@ pub struct Faults {
     pub expire: Option<(String, usize)>,
     /// Every batch answered after this delay.
     pub delay: Duration,
+    /// The first batch answered after this delay too (it ends after later ones).
+    pub first_batch_delay: Duration,
     /// `GET /organization` refused: the token lacks Organization.Read.All.
     pub forbid_organization: bool,
     /// The `Retry-After` seconds of throttled answers, instead of 0.
@@ -143,6 +145,8 @@ pub struct State {
     pub requests: Vec<String>,
     /// When each of `requests` arrived.
     pub arrivals: Vec<Instant>,
+    /// The requests of every batch (`METHOD url`), as the batch lists them.
+    pub batches: Vec<Vec<String>>,
     /// Every bearer token a request carried.
     pub bearers: HashSet<String>,
     /// The user principal name of every write that changed the tenant.
@@ -395,7 +399,11 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
         s.bearers.insert(token.clone());
         s.in_flight += 1;
         s.most_in_flight = s.most_in_flight.max(s.in_flight);
-        s.faults.delay
+        let first = match url.ends_with("$batch") {
+            true => std::mem::take(&mut s.faults.first_batch_delay),
+            false => Duration::ZERO,
+        };
+        s.faults.delay + first
     };
     std::thread::sleep(delay);
     let mut s = state.lock().unwrap();
@@ -485,6 +493,14 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
                 return reply(request, 400, &body, None);
             }
             s.largest_batch = s.largest_batch.max(requests.len());
+            let listed = requests
+                .iter()
+                .map(|r| {
+                    let method = r["method"].as_str().unwrap_or_default();
+                    format!("{method} {}", r["url"].as_str().unwrap_or_default())
+                })
+                .collect();
+            s.batches.push(listed);
             let mut responses: Vec<Value> = requests.iter().map(|r| one(&mut s, r)).collect();
             responses.reverse();
             drop(s);
