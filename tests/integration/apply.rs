@@ -747,6 +747,54 @@ fn dry_run_sends_nothing_runs_no_token_command_and_writes_nothing() {
 }
 
 #[test]
+fn dry_run_on_unusable_input_exits_2_like_an_apply() {
+    let two = format!(
+        "{}{}",
+        requests(1),
+        request(3, "Fabrikam", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n"
+    );
+    let setup = Setup::new(&users(1), &subscriptions(1, 1), &two);
+    let out = setup.case.out();
+    let refused = |args: &[&str], wanted: &str| {
+        let mut all = vec!["--dry-run"];
+        all.extend_from_slice(args);
+        let run = setup.apply_env(&all, &[]);
+        run.assert_exit(2);
+        assert!(run.stderr.contains(wanted), "{wanted}\n{}", run.describe());
+        assert!(run.stdout.is_empty(), "{}", run.describe());
+    };
+    refused(&[], "holds 2 organizations");
+    refused(
+        &["--organization", "Northwind"],
+        "graph-requests.jsonl holds no request for it",
+    );
+    let url = out.to_str().unwrap();
+    let run = setup.case.exec_env(
+        setup.case.root(),
+        &out,
+        &["apply", url, "--dry-run", "--graph-url", "http://192.0.2.1"],
+        &[],
+    );
+    run.assert_exit(2);
+    fs::write(out.join("applied.csv"), "user,outcome\nx,applied\n").unwrap();
+    refused(
+        &["--organization", "Fabrikam"],
+        "applied.csv:1:1: not a journal",
+    );
+    fs::remove_file(out.join("applied.csv")).unwrap();
+    fs::write(
+        out.join("graph-requests.jsonl"),
+        requests(1) + "{\"line\":3}\n",
+    )
+    .unwrap();
+    refused(&[], "graph-requests.jsonl:2:");
+    fs::remove_file(out.join("graph-requests.jsonl")).unwrap();
+    refused(&[], "graph-requests.jsonl not found");
+    assert!(setup.http_requests().is_empty());
+    assert!(files_in(&out).is_empty(), "{:?}", files_in(&out));
+}
+
+#[test]
 fn plain_http_to_another_host_is_refused_and_nothing_sent() {
     let setup = Setup::moving(1);
     let out = setup.case.out();
