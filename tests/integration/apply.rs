@@ -597,6 +597,79 @@ fn a_token_for_another_tenant_sends_nothing_and_journals_wrong_tenant() {
 }
 
 #[test]
+fn each_organization_is_checked_with_its_own_token_and_a_wrong_tenant_gets_nothing() {
+    // Fabrikam's token signs in to another tenant (northwind.com): its line is
+    // journaled wrong-tenant and nothing is sent for it; contoso.com's go through.
+    let text = format!(
+        "{}{}{}",
+        request(2, "Fabrikam", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n",
+        request(3, "contoso.com", "user001@contoso.com", &[BSTD], &[PREM]) + "\n",
+        request(4, "contoso.com", "user002@contoso.com", &[BSTD], &[PREM]) + "\n",
+    );
+    let setup = Setup::new(&users(2), &subscriptions(2, 2), &text);
+    let (contoso, fabrikam) = (format!("{TOKEN}-contoso.com"), format!("{TOKEN}-Fabrikam"));
+    {
+        let mut state = setup.graph.state();
+        state.tokens = [contoso.clone(), fabrikam.clone()].into();
+        state
+            .tenants
+            .insert(fabrikam.clone(), vec!["northwind.com".into()]);
+    }
+    let command = format!("echo \"{TOKEN}-$REPLAN_ORGANIZATION\"");
+    let out = setup.apply_env(
+        &[
+            "--organization",
+            "fabrikam",
+            "--organization",
+            "contoso.com",
+            "--token-command",
+            &command,
+        ],
+        &[],
+    );
+    out.assert_exit(1);
+    let journal = setup.journal();
+    assert_eq!(lines_with(&journal, "wrong-tenant"), [2]);
+    assert_eq!(lines_with(&journal, "applied"), [3, 4]);
+    journal
+        .row(&[("line", "2")])
+        .check(&[("organization", "Fabrikam"), ("status", "")]);
+    let state = setup.graph.state();
+    // Fabrikam's tenant was asked, first, and nothing else with its token.
+    assert_eq!(
+        state.requests[0],
+        "GET /v1.0/organization?$select=id,displayName,verifiedDomains"
+    );
+    assert_eq!(state.requests.len(), 4, "{:?}", state.requests);
+    assert!(
+        state.batches.concat().iter().all(|r| !r.contains("eve@")),
+        "{:?}",
+        state.batches
+    );
+    drop(state);
+    assert_eq!(setup.graph.licenses("user001@contoso.com"), [PREM]);
+}
+
+#[test]
+fn one_user_outside_the_tenant_stops_the_whole_organization_before_any_write() {
+    // The 26th line's domain is not the tenant's: the 25 before it (a whole batch
+    // and more) are not written either.
+    let text =
+        requests(25) + &request(27, "contoso.com", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n";
+    let setup = Setup::new(&users(25), &subscriptions(25, 25), &text);
+    let out = setup.apply(&[]);
+    out.assert_exit(1);
+    assert_eq!(
+        setup.http_requests(),
+        ["GET /v1.0/organization?$select=id,displayName,verifiedDomains"]
+    );
+    let mut all = all_lines(25);
+    all.push(27);
+    assert_eq!(lines_with(&setup.journal(), "wrong-tenant"), all);
+    assert!(setup.graph.writes_per_user().is_empty());
+}
+
+#[test]
 fn a_user_changed_since_the_export_has_drifted_and_is_not_written() {
     let users = format!("{}user004@contoso.com,US,EXCHANGESTANDARD\n", users(3));
     let subs = format!(

@@ -137,6 +137,9 @@ pub struct State {
     pub tenant_id: String,
     pub display_name: String,
     pub domains: Vec<String>,
+    /// The verified domains of other tenants, by their tokens (a token not listed
+    /// is this tenant's).
+    pub tenants: BTreeMap<String, Vec<String>>,
     pub users: Vec<User>,
     pub skus: Vec<Sku>,
     pub tokens: HashSet<String>,
@@ -444,7 +447,9 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
         }
         ("GET", u) if u.starts_with("/v1.0/organization") => {
             let domains: Vec<Value> = s
-                .domains
+                .tenants
+                .get(&token)
+                .unwrap_or(&s.domains)
                 .iter()
                 .enumerate()
                 .map(|(i, d)| json!({"name": d, "isDefault": i == 0, "isInitial": d.ends_with(".onmicrosoft.com"), "capabilities": "Email, OfficeCommunicationsOnline", "type": "Managed", "isVerified": true}))
