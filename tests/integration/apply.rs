@@ -450,6 +450,75 @@ fn network_errors_six_times_in_a_row_stop_the_apply_and_the_next_resumes() {
     assert_every_user_moved_once(&setup, 5);
 }
 
+/// Every user a batch since the `from`th asked about, with the batch's requests.
+fn users_sent_since(setup: &Setup, from: usize) -> Vec<String> {
+    let state = setup.graph.state();
+    let batches = state.batches.get(from..).unwrap_or_default();
+    batches
+        .concat()
+        .iter()
+        .map(|r| user_of(r).to_string())
+        .collect()
+}
+
+/// Rows of the journal on disk now (complete lines but the header).
+fn journaled_now(setup: &Setup) -> usize {
+    let text = fs::read_to_string(setup.case.out().join("applied.csv")).unwrap_or_default();
+    text.matches('\n').count().saturating_sub(1)
+}
+
+#[test]
+fn an_apply_killed_midway_keeps_each_batch_it_ended_and_the_next_sends_nothing_for_them() {
+    // The stand-in answers 6 batches, then no more: 4 batches of reads and 2 of
+    // writes at most, so at least one batch of 20 users ends, and not all 5. The
+    // apply waits for an answer; its ended batches are on disk; it is killed.
+    let setup = Setup::moving(100);
+    setup.graph.faults(Faults {
+        answered_batches: Some(6),
+        ..Faults::default()
+    });
+    let mut child = spawn_apply(&setup);
+    wait_for("a batch journaled", || journaled_now(&setup) >= 20);
+    wait_for("the stand-in to stop answering", || {
+        setup.graph.state().requests.len() > 7
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the apply ended");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    setup.graph.faults(Faults::default());
+    let done = lines_with(&setup.journal(), "applied");
+    assert!(
+        (20..100).contains(&done.len()) && done.len().is_multiple_of(20),
+        "{} lines journaled: {done:?}",
+        done.len()
+    );
+    assert_eq!(
+        setup.journal().len(),
+        done.len(),
+        "only outcomes are journaled"
+    );
+    // Resumed: not one request, read or write, for a line journaled done.
+    let before = setup.graph.state().batches.len();
+    setup.apply(&[]).assert_exit(0);
+    let done_users: Vec<String> = done
+        .iter()
+        .map(|l| format!("user{:03}@contoso.com", l - 1))
+        .collect();
+    let sent = users_sent_since(&setup, before);
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|u| !done_users.contains(u)),
+        "sent again for a line already done: {sent:?}"
+    );
+    let mut journaled: Vec<u64> = rows(&setup.journal())
+        .iter()
+        .map(|(l, _, _)| l.parse().unwrap())
+        .collect();
+    journaled.sort();
+    assert_eq!(journaled, all_lines(100), "every line journaled once");
+    assert_every_user_moved_once(&setup, 100);
+}
+
 #[test]
 fn eight_throttled_answers_in_a_row_stop_the_apply() {
     let setup = Setup::moving(2);

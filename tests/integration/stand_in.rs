@@ -120,6 +120,10 @@ pub struct Faults {
     pub unavailable_batches: usize,
     /// The next N batches: the connection drops before any answer.
     pub dropped_connections: usize,
+    /// Only this many more batches are answered: then the stand-in stops
+    /// answering (later batches wait, unanswered, until the faults change, two
+    /// minutes at most).
+    pub answered_batches: Option<usize>,
     /// A token that stops being valid after this many more batches.
     pub expire: Option<(String, usize)>,
     /// Every batch answered after this delay.
@@ -459,6 +463,22 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
             reply(request, 200, &body, None)
         }
         ("POST", "/v1.0/$batch") => {
+            match &mut s.faults.answered_batches {
+                Some(0) => {
+                    drop(s);
+                    let started = Instant::now();
+                    while started.elapsed() < Duration::from_secs(120) {
+                        std::thread::sleep(Duration::from_millis(10));
+                        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+                        if s.faults.answered_batches != Some(0) {
+                            break;
+                        }
+                    }
+                    return;
+                }
+                Some(left) => *left -= 1,
+                None => {}
+            }
             if s.faults.dropped_connections > 0 {
                 s.faults.dropped_connections -= 1;
                 drop(s);
