@@ -4,11 +4,9 @@
 //! wait, a fresh token, a stop) until every user has an outcome. The sending loop
 //! ([`super::send`]) only carries its batches to Graph and back.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use super::decide::{self, Answer, Check, NETWORK_RETRIES, Outcome, THROTTLED_IN_A_ROW};
+use super::decide::{self, Answer, Check, NETWORK_RETRIES, Outcome, THROTTLED_IN_A_ROW, Wait};
 use super::requests::Request;
 
 /// Users per batch: JSON batching takes at most 20 requests.
@@ -61,8 +59,11 @@ struct State {
     /// This apply sent the user's write: if they are now at `after`, it went
     /// through although Graph answered otherwise.
     wrote: bool,
-    /// Throttled answers in a row.
-    throttled: u32,
+    /// Throttled answers in a row to the user's read, and to their write: only an
+    /// answer to the same request that is not throttled starts its row again (the
+    /// read before each write does not end the write's).
+    throttled_reads: u32,
+    throttled_writes: u32,
     /// A fresh token was taken for this user's 401.
     refreshed: bool,
     /// Graph refused the user's write: the outcome, unless reading the user again
@@ -72,13 +73,23 @@ struct State {
     ended: Option<Ended>,
 }
 
+impl State {
+    /// The row of throttled answers to this phase's request.
+    fn throttled(&mut self, phase: Phase) -> &mut u32 {
+        match phase {
+            Phase::Read => &mut self.throttled_reads,
+            Phase::Write => &mut self.throttled_writes,
+        }
+    }
+}
+
 /// What the loop does after a round.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Next {
     /// Every user has an outcome.
     Finished,
     /// Send the next round, after taking a fresh token and waiting, if asked.
-    Round { refresh: bool, wait: Duration },
+    Round { refresh: bool, wait: Wait },
     /// Give up (throttled or network errors too often): the apply stops, and the
     /// users without an outcome are left to the next apply.
     Stop(String),
@@ -90,9 +101,9 @@ pub struct Batch<'a> {
     requests: Vec<&'a Request>,
     states: Vec<State>,
     network_errors: u32,
-    /// What this round's answers asked for.
-    retry_after: Option<Duration>,
-    throttled: bool,
+    /// What this round's answers asked for: the longest wait a throttled request
+    /// needs (its `Retry-After`, else the backoff of its own row).
+    throttled: Option<Wait>,
     refresh: bool,
     network: bool,
     stop: Option<String>,
@@ -110,8 +121,7 @@ impl<'a> Batch<'a> {
             states: vec![state; requests.len()],
             requests,
             network_errors: 0,
-            retry_after: None,
-            throttled: false,
+            throttled: None,
             refresh: false,
             network: false,
             stop: None,
@@ -217,14 +227,10 @@ impl<'a> Batch<'a> {
 
     /// What comes after this round; starts the next.
     pub fn after_round(&mut self) -> Next {
-        let wait = if self.throttled {
-            let row = self.states.iter().map(|s| s.throttled).max().unwrap_or(1);
-            self.retry_after.unwrap_or_else(|| decide::backoff(row))
-        } else if self.network {
-            decide::backoff(self.network_errors)
-        } else {
-            Duration::ZERO
-        };
+        let mut wait = self.throttled.unwrap_or(Wait::NONE);
+        if self.network {
+            wait = wait.max(Wait::backoff(self.network_errors));
+        }
         let next = match self.stop.take() {
             Some(why) => Next::Stop(why),
             None if self.states.iter().all(|s| s.next.is_none()) => Next::Finished,
@@ -233,8 +239,7 @@ impl<'a> Batch<'a> {
                 wait,
             },
         };
-        self.retry_after = None;
-        self.throttled = false;
+        self.throttled = None;
         self.refresh = false;
         self.network = false;
         next
@@ -270,7 +275,7 @@ impl<'a> Batch<'a> {
             return;
         };
         if !matches!(answer, Answer::Throttled { .. }) {
-            state.throttled = 0;
+            *state.throttled(phase) = 0;
         }
         let end = |state: &mut State, ended: Ended| {
             state.next = None;
@@ -303,16 +308,15 @@ impl<'a> Batch<'a> {
                 },
             },
             Answer::Throttled { retry_after } => {
-                state.throttled += 1;
+                let row = state.throttled(phase);
+                *row += 1;
+                let row = *row;
                 state.next = Some(Phase::Read);
-                self.throttled = true;
-                self.retry_after = self.retry_after.max(retry_after);
-                if state.throttled >= THROTTLED_IN_A_ROW {
+                let wait = Wait::throttled(retry_after, row);
+                self.throttled = Some(self.throttled.map_or(wait, |w| w.max(wait)));
+                if row >= THROTTLED_IN_A_ROW {
                     self.stop.get_or_insert_with(|| {
-                        format!(
-                            "{} was throttled {} times in a row",
-                            request.user, state.throttled
-                        )
+                        format!("{} was throttled {row} times in a row", request.user)
                     });
                 }
             }
@@ -360,6 +364,12 @@ fn graph_error(body: Option<&Value>) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// The wait Graph's `Retry-After: n` asks for.
+    fn retry_after(n: u64) -> Wait {
+        Wait::throttled(Some(Duration::from_secs(n)), 1)
+    }
 
     const A: &str = "aaaaaaaa-0000-0000-0000-000000000000";
     const B: &str = "bbbbbbbb-0000-0000-0000-000000000000";
@@ -492,7 +502,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(3)
+                wait: retry_after(3)
             }
         );
         // Read again: the write went through.
@@ -510,17 +520,17 @@ mod tests {
         let mut batch = Batch::new(&requests);
         batch.build(Phase::Read);
         batch.take(Phase::Read, 503, None, &json!({}));
-        let wait = |n| Next::Round {
+        let wait = |wait| Next::Round {
             refresh: false,
-            wait: Duration::from_secs(n),
+            wait,
         };
-        assert_eq!(batch.after_round(), wait(2));
+        assert_eq!(batch.after_round(), wait(Wait::backoff(1)));
         batch.build(Phase::Read);
         batch.take(Phase::Read, 504, None, &json!({}));
-        assert_eq!(batch.after_round(), wait(4));
+        assert_eq!(batch.after_round(), wait(Wait::backoff(2)));
         batch.build(Phase::Read);
         batch.take(Phase::Read, 429, Some("11"), &json!({}));
-        assert_eq!(batch.after_round(), wait(11));
+        assert_eq!(batch.after_round(), wait(retry_after(11)));
         // Per request, the longest Retry-After of the round.
         batch.build(Phase::Read);
         batch.take(
@@ -532,7 +542,7 @@ mod tests {
                 (1, 429, Some("9"), json!({})),
             ]),
         );
-        assert_eq!(batch.after_round(), wait(9));
+        assert_eq!(batch.after_round(), wait(retry_after(9)));
     }
 
     #[test]
@@ -575,6 +585,119 @@ mod tests {
         assert_eq!(outcomes(batch), [None, None]);
     }
 
+    /// Regression: one request's `Retry-After` cut short the backoff another request
+    /// of the round needed.
+    #[test]
+    fn a_throttled_round_waits_the_longest_any_request_needs() {
+        let requests = [request(2), request(3)];
+        let mut batch = Batch::new(&requests);
+        for _ in 0..2 {
+            batch.build(Phase::Read);
+            batch.take(Phase::Read, 503, None, &json!({}));
+            batch.after_round();
+        }
+        // The first one's third throttled answer in a row, without Retry-After: 8 s;
+        // the second one's, with Retry-After: 1 s.
+        batch.build(Phase::Read);
+        batch.take(
+            Phase::Read,
+            200,
+            None,
+            &answers(&[(0, 429, None, json!({})), (1, 429, Some("1"), json!({}))]),
+        );
+        let Next::Round { wait, .. } = batch.after_round() else {
+            panic!("not a round")
+        };
+        assert_eq!(
+            wait,
+            Wait {
+                retry_after: Duration::from_secs(1),
+                backoff: Duration::from_secs(8)
+            }
+        );
+        assert_eq!(wait.duration(1.0), Duration::from_secs(8));
+        // A Retry-After longer than the backoff wins; it is never shortened.
+        batch.build(Phase::Read);
+        batch.take(
+            Phase::Read,
+            200,
+            None,
+            &answers(&[(0, 429, None, json!({})), (1, 429, Some("30"), json!({}))]),
+        );
+        let Next::Round { wait, .. } = batch.after_round() else {
+            panic!("not a round")
+        };
+        assert_eq!(wait.duration(1.0), Duration::from_secs(30));
+        assert_eq!(wait.duration(0.0), Duration::from_secs(30));
+    }
+
+    /// Regression: the read before each write answered 200 and reset the row, so a
+    /// write throttled again and again never stopped the apply.
+    #[test]
+    fn a_write_throttled_8_times_in_a_row_stops_although_each_read_between_went_through() {
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        for n in 1..=8 {
+            batch.build(Phase::Read).unwrap();
+            batch.take(Phase::Read, 200, None, &answers(&[(0, 200, None, user(A))]));
+            batch.build(Phase::Write).unwrap();
+            batch.take(
+                Phase::Write,
+                200,
+                None,
+                &answers(&[(0, 429, Some("0"), json!({}))]),
+            );
+            let next = batch.after_round();
+            if n < 8 {
+                assert!(matches!(next, Next::Round { .. }), "{n}: {next:?}");
+            } else {
+                assert_eq!(
+                    next,
+                    Next::Stop("u2@contoso.com was throttled 8 times in a row".into())
+                );
+            }
+        }
+        assert_eq!(outcomes(batch), [None]);
+    }
+
+    /// A throttled read in between does not start the write's row again either,
+    /// and a write that goes through does.
+    #[test]
+    fn only_an_answer_to_the_same_request_starts_its_row_again() {
+        let requests = [request(2)];
+        let mut batch = Batch::new(&requests);
+        let read = |batch: &mut Batch<'_>, status: u16| {
+            batch.build(Phase::Read).unwrap();
+            let body = if status == 200 { user(A) } else { json!({}) };
+            batch.take(
+                Phase::Read,
+                200,
+                None,
+                &answers(&[(0, status, Some("0"), body)]),
+            );
+        };
+        let write = |batch: &mut Batch<'_>| {
+            batch.build(Phase::Write).unwrap();
+            batch.take(
+                Phase::Write,
+                200,
+                None,
+                &answers(&[(0, 429, Some("0"), json!({}))]),
+            );
+        };
+        for _ in 0..7 {
+            read(&mut batch, 429);
+            assert!(matches!(batch.after_round(), Next::Round { .. }));
+            read(&mut batch, 200);
+            write(&mut batch);
+            assert!(matches!(batch.after_round(), Next::Round { .. }));
+        }
+        // Fourteen throttled answers, but neither request's 8 in a row yet.
+        read(&mut batch, 200);
+        write(&mut batch);
+        assert!(matches!(batch.after_round(), Next::Stop(_)));
+    }
+
     #[test]
     fn a_401_takes_one_fresh_token_per_request() {
         let requests = [request(2), request(3)];
@@ -585,7 +708,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: true,
-                wait: Duration::ZERO
+                wait: Wait::NONE
             }
         );
         batch.build(Phase::Read);
@@ -696,7 +819,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert!(batch.build(Phase::Write).is_none());
@@ -707,7 +830,7 @@ mod tests {
                 batch.after_round(),
                 Next::Round {
                     refresh: false,
-                    wait: decide::backoff(n)
+                    wait: Wait::backoff(n)
                 }
             );
         }
@@ -739,7 +862,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert_eq!(
@@ -758,7 +881,7 @@ mod tests {
             batch.after_round(),
             Next::Round {
                 refresh: false,
-                wait: Duration::from_secs(2)
+                wait: Wait::backoff(1)
             }
         );
         assert!(batch.build(Phase::Read).is_some());

@@ -107,6 +107,57 @@ pub fn backoff(n: u32) -> Duration {
     Duration::from_secs(1u64 << n.clamp(1, 6))
 }
 
+/// How long to wait before trying again: Graph's `Retry-After`, always waited in
+/// full, and replan's own backoff (which the tests, against a stand-in on this
+/// machine, may shorten: see [`super::send::wait_scale`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Wait {
+    pub retry_after: Duration,
+    pub backoff: Duration,
+}
+
+impl Wait {
+    /// No wait.
+    pub const NONE: Wait = Wait {
+        retry_after: Duration::ZERO,
+        backoff: Duration::ZERO,
+    };
+
+    /// What a throttled answer asks for: its `Retry-After`, else the backoff
+    /// before the `n`th try again.
+    pub fn throttled(retry_after: Option<Duration>, n: u32) -> Wait {
+        match retry_after {
+            Some(retry_after) => Wait {
+                retry_after,
+                ..Wait::NONE
+            },
+            None => Wait::backoff(n),
+        }
+    }
+
+    /// The backoff before the `n`th try again.
+    pub fn backoff(n: u32) -> Wait {
+        Wait {
+            backoff: backoff(n),
+            ..Wait::NONE
+        }
+    }
+
+    /// The longer of two waits, each part.
+    pub fn max(self, other: Wait) -> Wait {
+        Wait {
+            retry_after: self.retry_after.max(other.retry_after),
+            backoff: self.backoff.max(other.backoff),
+        }
+    }
+
+    /// How long it lasts, with the backoff scaled by `scale` (1: all of it).
+    pub fn duration(self, scale: f64) -> Duration {
+        self.retry_after
+            .max(self.backoff.mul_f64(scale.clamp(0.0, 1.0)))
+    }
+}
+
 /// A request throttled this many times in a row stops the apply.
 pub const THROTTLED_IN_A_ROW: u32 = 8;
 
@@ -273,6 +324,18 @@ mod tests {
         let waits: Vec<u64> = (1..=8).map(|n| backoff(n).as_secs()).collect();
         assert_eq!(waits, [2, 4, 8, 16, 32, 64, 64, 64]);
         assert_eq!(backoff(0).as_secs(), 2);
+    }
+
+    #[test]
+    fn a_wait_is_the_longest_and_only_the_backoff_is_scaled() {
+        let secs = Duration::from_secs;
+        let graph = Wait::throttled(Some(secs(3)), 5);
+        let ours = Wait::throttled(None, 2);
+        assert_eq!(ours, Wait::backoff(2));
+        assert_eq!(graph.max(ours).duration(1.0), secs(4));
+        assert_eq!(graph.max(ours).duration(0.0), secs(3));
+        assert_eq!(ours.duration(0.5), secs(2));
+        assert_eq!(Wait::NONE.duration(1.0), Duration::ZERO);
     }
 
     #[test]

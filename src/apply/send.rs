@@ -5,12 +5,12 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use indicatif::ProgressBar;
 
 use super::batch::{self, Batch, Ended, Next, Phase};
-use super::decide::{self, Answer, NETWORK_RETRIES, THROTTLED_IN_A_ROW};
+use super::decide::{self, Answer, NETWORK_RETRIES, THROTTLED_IN_A_ROW, Wait};
 use super::graph::{Graph, GraphUrl, NoAnswer};
 use super::journal::Journal;
 use super::requests::Request;
@@ -23,11 +23,11 @@ pub const IN_FLIGHT: usize = 4;
 /// The time of day and waiting.
 pub trait Clock: Sync {
     fn now(&self) -> SystemTime;
-    fn sleep(&self, wait: Duration);
+    fn sleep(&self, wait: Wait);
 }
 
-/// The system's clock; waits may be scaled down (tests against a stand-in on
-/// this machine only: see `cli`).
+/// The system's clock; backoffs may be scaled down (tests against a stand-in on
+/// this machine only: see `cli`), Graph's `Retry-After` never is.
 pub struct SystemClock {
     pub scale: f64,
 }
@@ -37,8 +37,8 @@ impl Clock for SystemClock {
         SystemTime::now()
     }
 
-    fn sleep(&self, wait: Duration) {
-        std::thread::sleep(wait.mul_f64(self.scale.clamp(0.0, 1.0)));
+    fn sleep(&self, wait: Wait) {
+        std::thread::sleep(wait.duration(self.scale));
     }
 }
 
@@ -140,7 +140,7 @@ impl Shell<'_> {
                     if network > NETWORK_RETRIES {
                         return Err(format!("network error {network} times in a row: {e}"));
                     }
-                    decide::backoff(network)
+                    Wait::backoff(network)
                 }
                 Ok(reply) => {
                     let answer = decide::answer(
@@ -155,12 +155,12 @@ impl Shell<'_> {
                             if throttled >= THROTTLED_IN_A_ROW {
                                 return Err(format!("throttled {throttled} times in a row"));
                             }
-                            retry_after.unwrap_or_else(|| decide::backoff(throttled))
+                            Wait::throttled(retry_after, throttled)
                         }
                         Answer::Unauthorized if !refreshed => {
                             refreshed = true;
                             tokens.refresh(seen)?;
-                            Duration::ZERO
+                            Wait::NONE
                         }
                         Answer::Unauthorized => {
                             return Err("Graph refused the token (401)".to_string());

@@ -298,6 +298,69 @@ fn a_clean_apply_writes_every_user_once_and_journals_each_line() {
     );
 }
 
+/// The user principal name a batch's `METHOD /users/KEY…` request is for.
+fn user_of(request: &str) -> &str {
+    let key = request.split_once(" /users/").unwrap().1;
+    key.split(['?', '/']).next().unwrap()
+}
+
+/// What is sent follows the file: each batch is the next 20 lines, its requests
+/// in file order. Each batch journals its rows in file order, in one piece, as
+/// soon as it ends: batches in flight together may end, and be journaled, in
+/// another order (a slow first batch here); holding an ended batch back for an
+/// earlier one would lose its rows to a kill.
+#[test]
+fn batches_keep_the_file_order_in_what_is_sent_and_in_the_journal() {
+    let setup = Setup::moving(70);
+    setup.graph.faults(Faults {
+        first_batch_delay: Duration::from_millis(500),
+        ..Faults::default()
+    });
+    setup.apply(&[]).assert_exit(0);
+    let journaled: Vec<u64> = rows(&setup.journal())
+        .iter()
+        .map(|(l, _, _)| l.parse().unwrap())
+        .collect();
+    let mut firsts = Vec::new();
+    let mut rest = journaled.as_slice();
+    while let Some(&first) = rest.first() {
+        assert_eq!(
+            (first - 2) % 20,
+            0,
+            "a batch starts at {first}: {journaled:?}"
+        );
+        let len = 20.min(72 - first) as usize;
+        let lines: Vec<u64> = (first..first + len as u64).collect();
+        assert_eq!(rest.get(..len), Some(lines.as_slice()), "{journaled:?}");
+        firsts.push(first);
+        rest = &rest[len..];
+    }
+    firsts.sort();
+    assert_eq!(firsts, [2, 22, 42, 62]);
+    let batches = setup.graph.state().batches.clone();
+    let mut reads: Vec<Vec<&str>> = Vec::new();
+    for batch in &batches {
+        let users: Vec<&str> = batch.iter().map(|r| user_of(r)).collect();
+        assert!(users.is_sorted(), "not in file order: {batch:?}");
+        if batch[0].starts_with("GET") {
+            reads.push(users);
+        }
+    }
+    // The reads: the file in chunks of 20.
+    reads.sort();
+    let firsts: Vec<&str> = reads.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        firsts,
+        [
+            "user001@contoso.com",
+            "user021@contoso.com",
+            "user041@contoso.com",
+            "user061@contoso.com"
+        ]
+    );
+    assert_eq!(reads.concat().len(), 70);
+}
+
 #[test]
 fn applying_twice_is_harmless_and_counts_the_earlier_rows() {
     let setup = Setup::moving(3);
@@ -387,6 +450,75 @@ fn network_errors_six_times_in_a_row_stop_the_apply_and_the_next_resumes() {
     assert_every_user_moved_once(&setup, 5);
 }
 
+/// Every user a batch since the `from`th asked about, with the batch's requests.
+fn users_sent_since(setup: &Setup, from: usize) -> Vec<String> {
+    let state = setup.graph.state();
+    let batches = state.batches.get(from..).unwrap_or_default();
+    batches
+        .concat()
+        .iter()
+        .map(|r| user_of(r).to_string())
+        .collect()
+}
+
+/// Rows of the journal on disk now (complete lines but the header).
+fn journaled_now(setup: &Setup) -> usize {
+    let text = fs::read_to_string(setup.case.out().join("applied.csv")).unwrap_or_default();
+    text.matches('\n').count().saturating_sub(1)
+}
+
+#[test]
+fn an_apply_killed_midway_keeps_each_batch_it_ended_and_the_next_sends_nothing_for_them() {
+    // The stand-in answers 6 batches, then no more: 4 batches of reads and 2 of
+    // writes at most, so at least one batch of 20 users ends, and not all 5. The
+    // apply waits for an answer; its ended batches are on disk; it is killed.
+    let setup = Setup::moving(100);
+    setup.graph.faults(Faults {
+        answered_batches: Some(6),
+        ..Faults::default()
+    });
+    let mut child = spawn_apply(&setup);
+    wait_for("a batch journaled", || journaled_now(&setup) >= 20);
+    wait_for("the stand-in to stop answering", || {
+        setup.graph.state().requests.len() > 7
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the apply ended");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    setup.graph.faults(Faults::default());
+    let done = lines_with(&setup.journal(), "applied");
+    assert!(
+        (20..100).contains(&done.len()) && done.len().is_multiple_of(20),
+        "{} lines journaled: {done:?}",
+        done.len()
+    );
+    assert_eq!(
+        setup.journal().len(),
+        done.len(),
+        "only outcomes are journaled"
+    );
+    // Resumed: not one request, read or write, for a line journaled done.
+    let before = setup.graph.state().batches.len();
+    setup.apply(&[]).assert_exit(0);
+    let done_users: Vec<String> = done
+        .iter()
+        .map(|l| format!("user{:03}@contoso.com", l - 1))
+        .collect();
+    let sent = users_sent_since(&setup, before);
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|u| !done_users.contains(u)),
+        "sent again for a line already done: {sent:?}"
+    );
+    let mut journaled: Vec<u64> = rows(&setup.journal())
+        .iter()
+        .map(|(l, _, _)| l.parse().unwrap())
+        .collect();
+    journaled.sort();
+    assert_eq!(journaled, all_lines(100), "every line journaled once");
+    assert_every_user_moved_once(&setup, 100);
+}
+
 #[test]
 fn eight_throttled_answers_in_a_row_stop_the_apply() {
     let setup = Setup::moving(2);
@@ -406,6 +538,65 @@ fn eight_throttled_answers_in_a_row_stop_the_apply() {
     assert_eq!(json["exit_code"], 1);
     setup.apply(&[]).assert_exit(0);
     assert_every_user_moved_once(&setup, 2);
+}
+
+/// Regression: waits shortened for the tests shortened Graph's own `Retry-After`
+/// too; it is waited in full. (Measured loosely: between the stand-in's arrivals.)
+#[test]
+fn graphs_retry_after_is_waited_in_full() {
+    let setup = Setup::moving(1);
+    setup.graph.faults(Faults {
+        throttle_reads: 1,
+        retry_after: Some(1),
+        ..Faults::default()
+    });
+    setup.apply(&[]).assert_exit(0);
+    assert_every_user_moved_once(&setup, 1);
+    let state = setup.graph.state();
+    let batches: Vec<Instant> = state
+        .requests
+        .iter()
+        .zip(&state.arrivals)
+        .filter(|(r, _)| r.ends_with("$batch"))
+        .map(|(_, at)| *at)
+        .collect();
+    // The throttled read, the read again, the write.
+    assert_eq!(batches.len(), 3, "{:?}", state.requests);
+    let waited = batches[1] - batches[0];
+    assert!(
+        waited >= Duration::from_millis(950),
+        "read again after {waited:?}, Retry-After: 1"
+    );
+}
+
+/// Regression: the read before each write (answered 200) reset the write's row,
+/// so a write throttled again and again was sent for ever.
+#[test]
+fn a_write_throttled_8_times_in_a_row_stops_the_apply() {
+    let setup = Setup::moving(1);
+    setup.graph.faults(Faults {
+        throttle_writes: 20,
+        ..Faults::default()
+    });
+    let out = setup.apply(&["--json"]);
+    out.assert_exit(1);
+    assert!(
+        out.stderr
+            .contains("user001@contoso.com was throttled 8 times in a row"),
+        "{}",
+        out.describe()
+    );
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["organizations"]["contoso.com"]["not-sent"], 1);
+    assert_eq!(
+        setup.graph.state().faults.throttle_writes,
+        12,
+        "8 writes sent, no more"
+    );
+    assert!(setup.graph.writes_per_user().is_empty());
+    setup.graph.faults(Faults::default());
+    setup.apply(&[]).assert_exit(0);
+    assert_every_user_moved_once(&setup, 1);
 }
 
 #[test]
@@ -472,6 +663,79 @@ fn a_token_for_another_tenant_sends_nothing_and_journals_wrong_tenant() {
     setup.apply(&[]).assert_exit(0);
     assert_every_user_moved_once(&setup, 3);
     assert_eq!(lines_with(&setup.journal(), "applied"), all_lines(3));
+}
+
+#[test]
+fn each_organization_is_checked_with_its_own_token_and_a_wrong_tenant_gets_nothing() {
+    // Fabrikam's token signs in to another tenant (northwind.com): its line is
+    // journaled wrong-tenant and nothing is sent for it; contoso.com's go through.
+    let text = format!(
+        "{}{}{}",
+        request(2, "Fabrikam", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n",
+        request(3, "contoso.com", "user001@contoso.com", &[BSTD], &[PREM]) + "\n",
+        request(4, "contoso.com", "user002@contoso.com", &[BSTD], &[PREM]) + "\n",
+    );
+    let setup = Setup::new(&users(2), &subscriptions(2, 2), &text);
+    let (contoso, fabrikam) = (format!("{TOKEN}-contoso.com"), format!("{TOKEN}-Fabrikam"));
+    {
+        let mut state = setup.graph.state();
+        state.tokens = [contoso.clone(), fabrikam.clone()].into();
+        state
+            .tenants
+            .insert(fabrikam.clone(), vec!["northwind.com".into()]);
+    }
+    let command = format!("echo \"{TOKEN}-$REPLAN_ORGANIZATION\"");
+    let out = setup.apply_env(
+        &[
+            "--organization",
+            "fabrikam",
+            "--organization",
+            "contoso.com",
+            "--token-command",
+            &command,
+        ],
+        &[],
+    );
+    out.assert_exit(1);
+    let journal = setup.journal();
+    assert_eq!(lines_with(&journal, "wrong-tenant"), [2]);
+    assert_eq!(lines_with(&journal, "applied"), [3, 4]);
+    journal
+        .row(&[("line", "2")])
+        .check(&[("organization", "Fabrikam"), ("status", "")]);
+    let state = setup.graph.state();
+    // Fabrikam's tenant was asked, first, and nothing else with its token.
+    assert_eq!(
+        state.requests[0],
+        "GET /v1.0/organization?$select=id,displayName,verifiedDomains"
+    );
+    assert_eq!(state.requests.len(), 4, "{:?}", state.requests);
+    assert!(
+        state.batches.concat().iter().all(|r| !r.contains("eve@")),
+        "{:?}",
+        state.batches
+    );
+    drop(state);
+    assert_eq!(setup.graph.licenses("user001@contoso.com"), [PREM]);
+}
+
+#[test]
+fn one_user_outside_the_tenant_stops_the_whole_organization_before_any_write() {
+    // The 26th line's domain is not the tenant's: the 25 before it (a whole batch
+    // and more) are not written either.
+    let text =
+        requests(25) + &request(27, "contoso.com", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n";
+    let setup = Setup::new(&users(25), &subscriptions(25, 25), &text);
+    let out = setup.apply(&[]);
+    out.assert_exit(1);
+    assert_eq!(
+        setup.http_requests(),
+        ["GET /v1.0/organization?$select=id,displayName,verifiedDomains"]
+    );
+    let mut all = all_lines(25);
+    all.push(27);
+    assert_eq!(lines_with(&setup.journal(), "wrong-tenant"), all);
+    assert!(setup.graph.writes_per_user().is_empty());
 }
 
 #[test]
@@ -622,6 +886,54 @@ fn dry_run_sends_nothing_runs_no_token_command_and_writes_nothing() {
     assert_eq!(json["organizations"]["contoso.com"]["to-send"], 15);
     assert_eq!(json["organizations"]["contoso.com"]["applied"], 10);
     assert_eq!(setup.http_requests().len(), requests);
+}
+
+#[test]
+fn dry_run_on_unusable_input_exits_2_like_an_apply() {
+    let two = format!(
+        "{}{}",
+        requests(1),
+        request(3, "Fabrikam", "eve@fabrikam.com", &[BSTD], &[PREM]) + "\n"
+    );
+    let setup = Setup::new(&users(1), &subscriptions(1, 1), &two);
+    let out = setup.case.out();
+    let refused = |args: &[&str], wanted: &str| {
+        let mut all = vec!["--dry-run"];
+        all.extend_from_slice(args);
+        let run = setup.apply_env(&all, &[]);
+        run.assert_exit(2);
+        assert!(run.stderr.contains(wanted), "{wanted}\n{}", run.describe());
+        assert!(run.stdout.is_empty(), "{}", run.describe());
+    };
+    refused(&[], "holds 2 organizations");
+    refused(
+        &["--organization", "Northwind"],
+        "graph-requests.jsonl holds no request for it",
+    );
+    let url = out.to_str().unwrap();
+    let run = setup.case.exec_env(
+        setup.case.root(),
+        &out,
+        &["apply", url, "--dry-run", "--graph-url", "http://192.0.2.1"],
+        &[],
+    );
+    run.assert_exit(2);
+    fs::write(out.join("applied.csv"), "user,outcome\nx,applied\n").unwrap();
+    refused(
+        &["--organization", "Fabrikam"],
+        "applied.csv:1:1: not a journal",
+    );
+    fs::remove_file(out.join("applied.csv")).unwrap();
+    fs::write(
+        out.join("graph-requests.jsonl"),
+        requests(1) + "{\"line\":3}\n",
+    )
+    .unwrap();
+    refused(&[], "graph-requests.jsonl:2:");
+    fs::remove_file(out.join("graph-requests.jsonl")).unwrap();
+    refused(&[], "graph-requests.jsonl not found");
+    assert!(setup.http_requests().is_empty());
+    assert!(files_in(&out).is_empty(), "{:?}", files_in(&out));
 }
 
 #[test]

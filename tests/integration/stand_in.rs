@@ -7,14 +7,14 @@
 //!   test's users.csv and subscriptions.csv: seats per SKU, usage location and
 //!   group licenses enforced with Graph's error bodies; 404 for unknown users;
 //!   401 without a valid bearer token;
-//! - faults on demand: 429 with `Retry-After` (also after applying a write), 503
+//! - faults on demand: 429 with `Retry-After` (before or after applying a write), 503
 //!   for a whole batch, a token that expires, a dropped connection, slow answers.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tiny_http::{Header, Response, Server};
@@ -110,20 +110,30 @@ pub struct Sku {
 /// The faults to inject, each consumed as it happens.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    /// The next N reads answered 429 `Retry-After: 0`.
+    /// The next N reads answered 429 `Retry-After: 0` (or [`Faults::retry_after`]).
     pub throttle_reads: usize,
     /// The next N writes applied, then answered 429 `Retry-After: 0`.
     pub throttle_after_write: usize,
+    /// The next N writes answered 429 `Retry-After: 0`, not applied.
+    pub throttle_writes: usize,
     /// The next N batches answered 503 as a whole.
     pub unavailable_batches: usize,
     /// The next N batches: the connection drops before any answer.
     pub dropped_connections: usize,
+    /// Only this many more batches are answered: then the stand-in stops
+    /// answering (later batches wait, unanswered, until the faults change, two
+    /// minutes at most).
+    pub answered_batches: Option<usize>,
     /// A token that stops being valid after this many more batches.
     pub expire: Option<(String, usize)>,
     /// Every batch answered after this delay.
     pub delay: Duration,
+    /// The first batch answered after this delay too (it ends after later ones).
+    pub first_batch_delay: Duration,
     /// `GET /organization` refused: the token lacks Organization.Read.All.
     pub forbid_organization: bool,
+    /// The `Retry-After` seconds of throttled answers, instead of 0.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -131,12 +141,19 @@ pub struct State {
     pub tenant_id: String,
     pub display_name: String,
     pub domains: Vec<String>,
+    /// The verified domains of other tenants, by their tokens (a token not listed
+    /// is this tenant's).
+    pub tenants: BTreeMap<String, Vec<String>>,
     pub users: Vec<User>,
     pub skus: Vec<Sku>,
     pub tokens: HashSet<String>,
     pub faults: Faults,
     /// Every HTTP request: `METHOD path`.
     pub requests: Vec<String>,
+    /// When each of `requests` arrived.
+    pub arrivals: Vec<Instant>,
+    /// The requests of every batch (`METHOD url`), as the batch lists them.
+    pub batches: Vec<Vec<String>>,
     /// Every bearer token a request carried.
     pub bearers: HashSet<String>,
     /// The user principal name of every write that changed the tenant.
@@ -385,10 +402,15 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
     let delay = {
         let mut s = state.lock().unwrap();
         s.requests.push(format!("{method} {url}"));
+        s.arrivals.push(Instant::now());
         s.bearers.insert(token.clone());
         s.in_flight += 1;
         s.most_in_flight = s.most_in_flight.max(s.in_flight);
-        s.faults.delay
+        let first = match url.ends_with("$batch") {
+            true => std::mem::take(&mut s.faults.first_batch_delay),
+            false => Duration::ZERO,
+        };
+        s.faults.delay + first
     };
     std::thread::sleep(delay);
     let mut s = state.lock().unwrap();
@@ -429,7 +451,9 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
         }
         ("GET", u) if u.starts_with("/v1.0/organization") => {
             let domains: Vec<Value> = s
-                .domains
+                .tenants
+                .get(&token)
+                .unwrap_or(&s.domains)
                 .iter()
                 .enumerate()
                 .map(|(i, d)| json!({"name": d, "isDefault": i == 0, "isInitial": d.ends_with(".onmicrosoft.com"), "capabilities": "Email, OfficeCommunicationsOnline", "type": "Managed", "isVerified": true}))
@@ -439,6 +463,22 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
             reply(request, 200, &body, None)
         }
         ("POST", "/v1.0/$batch") => {
+            match &mut s.faults.answered_batches {
+                Some(0) => {
+                    drop(s);
+                    let started = Instant::now();
+                    while started.elapsed() < Duration::from_secs(120) {
+                        std::thread::sleep(Duration::from_millis(10));
+                        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+                        if s.faults.answered_batches != Some(0) {
+                            break;
+                        }
+                    }
+                    return;
+                }
+                Some(left) => *left -= 1,
+                None => {}
+            }
             if s.faults.dropped_connections > 0 {
                 s.faults.dropped_connections -= 1;
                 drop(s);
@@ -478,6 +518,14 @@ fn serve(state: &Mutex<State>, mut request: tiny_http::Request) {
                 return reply(request, 400, &body, None);
             }
             s.largest_batch = s.largest_batch.max(requests.len());
+            let listed = requests
+                .iter()
+                .map(|r| {
+                    let method = r["method"].as_str().unwrap_or_default();
+                    format!("{method} {}", r["url"].as_str().unwrap_or_default())
+                })
+                .collect();
+            s.batches.push(listed);
             let mut responses: Vec<Value> = requests.iter().map(|r| one(&mut s, r)).collect();
             responses.reverse();
             drop(s);
@@ -533,9 +581,10 @@ fn respond(id: &Value, status: u16, body: Value, retry_after: Option<&str>) -> V
 }
 
 /// Graph's answer to a request throttled: 429 with `Retry-After`.
-fn throttled(id: &Value) -> Value {
+fn throttled(s: &State, id: &Value) -> Value {
     let body = error("TooManyRequests", "Too many requests.");
-    respond(id, 429, body, Some("0"))
+    let seconds = s.faults.retry_after.unwrap_or(0).to_string();
+    respond(id, 429, body, Some(&seconds))
 }
 
 /// One request of a batch.
@@ -567,7 +616,7 @@ fn one(s: &mut State, r: &Value) -> Value {
     if action == "read" {
         if s.faults.throttle_reads > 0 {
             s.faults.throttle_reads -= 1;
-            return throttled(id);
+            return throttled(s, id);
         }
         let user = &s.users[u];
         let licenses: Vec<Value> = user
@@ -593,6 +642,10 @@ fn one(s: &mut State, r: &Value) -> Value {
             None,
         );
     }
+    if s.faults.throttle_writes > 0 {
+        s.faults.throttle_writes -= 1;
+        return throttled(s, id);
+    }
     match assign(s, u, &r["body"]) {
         Err(message) => respond(id, 400, error("Request_BadRequest", &message), None),
         Ok(()) => {
@@ -600,7 +653,7 @@ fn one(s: &mut State, r: &Value) -> Value {
             s.writes.push(upn);
             if s.faults.throttle_after_write > 0 {
                 s.faults.throttle_after_write -= 1;
-                return throttled(id);
+                return throttled(s, id);
             }
             let user = &s.users[u];
             respond(
