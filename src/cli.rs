@@ -259,9 +259,7 @@ fn run_and_write(
     invocation: &Invocation,
     progress: &Progress,
 ) -> Result<Exit, Error> {
-    let forgetting = output::begin_forgetting(&args.out);
     let processed = run::process(settings, progress)?;
-    let _ = forgetting.join();
     warn(&processed, settings);
     let mut summary = Summary::of(&processed, settings, invocation);
     let notes = output::write_all(&args.out, &processed, &mut summary, progress)?;

@@ -196,25 +196,13 @@ fn remove_leftovers(out: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Starts [`forget_earlier`] on a thread of its own, for `run` to call before it
-/// reads the inputs and to join before it writes: the kernel drops only pages
-/// already on disk, and first writes the others out, which takes a while for
-/// outputs written moments ago (0.1 s of a million users' run when done just
-/// before writing); begun early, that writing overlaps the reading, and the call
-/// before writing finds the pages clean.
-pub fn begin_forgetting(out: &Path) -> std::thread::JoinHandle<()> {
-    let out = out.to_path_buf();
-    std::thread::spawn(move || forget_earlier(&out))
-}
-
 /// Asks the kernel to drop the earlier outputs' pages from its cache; the files
 /// themselves stay whole until the new ones replace them. A run that replaces
 /// large outputs would otherwise grow into memory the kernel has never handed
 /// out, whose first touch is dear in a virtual machine (the host faults each page
 /// in: 10 million users' runs spent 7 of their 17 seconds so), while the earlier
 /// outputs' pages, soon deleted, sit idle. A hint only: a page not yet written to
-/// disk stays (the call starts writing it), and nothing fails if the kernel
-/// ignores it.
+/// disk stays, and nothing fails if the kernel ignores it.
 fn forget_earlier(out: &Path) {
     #[cfg(target_os = "linux")]
     for name in FILES {
