@@ -572,15 +572,7 @@ mod tests {
                     &answers(&[(1, 429, Some("0"), json!({}))]),
                 );
             }
-            let next = batch.after_round();
-            if n < 8 {
-                assert!(matches!(next, Next::Round { .. }), "{n}: {next:?}");
-            } else {
-                assert_eq!(
-                    next,
-                    Next::Stop("u2@contoso.com was throttled 8 times in a row".into())
-                );
-            }
+            assert_stops_on_the_8th(n, batch.after_round());
         }
         assert_eq!(outcomes(batch), [None, None]);
     }
@@ -631,6 +623,20 @@ mod tests {
         assert_eq!(wait.duration(0.0), Duration::from_secs(30));
     }
 
+    /// After throttled round `n` of user u2's request: another round, and a stop
+    /// on the 8th.
+    #[track_caller]
+    fn assert_stops_on_the_8th(n: u32, next: Next) {
+        if n < 8 {
+            assert!(matches!(next, Next::Round { .. }), "{n}: {next:?}");
+        } else {
+            assert_eq!(
+                next,
+                Next::Stop("u2@contoso.com was throttled 8 times in a row".into())
+            );
+        }
+    }
+
     /// Regression: the read before each write answered 200 and reset the row, so a
     /// write throttled again and again never stopped the apply.
     #[test]
@@ -647,15 +653,7 @@ mod tests {
                 None,
                 &answers(&[(0, 429, Some("0"), json!({}))]),
             );
-            let next = batch.after_round();
-            if n < 8 {
-                assert!(matches!(next, Next::Round { .. }), "{n}: {next:?}");
-            } else {
-                assert_eq!(
-                    next,
-                    Next::Stop("u2@contoso.com was throttled 8 times in a row".into())
-                );
-            }
+            assert_stops_on_the_8th(n, batch.after_round());
         }
         assert_eq!(outcomes(batch), [None]);
     }
