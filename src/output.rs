@@ -22,7 +22,7 @@ use crate::message::message;
 use crate::model::{OrgId, ProductId, Products, ServicePlanRef, Target};
 use crate::progress::Progress;
 use crate::reassign::{self, Scratch};
-use crate::report::{self, Figures};
+use crate::report::{self, Figures, UserFigures};
 use crate::requests::{self, Built, Change, License, Line, Request, ServicePlans, Tails};
 use crate::resolve;
 use crate::rules::Status;
@@ -64,9 +64,9 @@ pub fn write_all(
     remove_leftovers(out).map_err(fail(out))?;
     forget_earlier(out);
     let bar = progress.bar(p.verdicts.len() as u64, "writing");
-    // The small files are written while result.csv and graph-requests.jsonl are
-    // (a thread that waits for the next batch of rows takes them); summary.json
-    // after, as it counts the requests.
+    // The small files are written, and the report's figures counted, while
+    // result.csv and graph-requests.jsonl are (a thread that waits for the next
+    // batch of rows takes them); summary.json after, as it counts the requests.
     let (rows, others) = rayon::join(
         || -> Result<_, Error> {
             let graph = staged(out, GRAPH)?;
@@ -97,22 +97,30 @@ pub fn write_all(
             Ok((result, graph, tally))
         },
         || -> Result<_, Error> {
-            Ok([
-                stage(out, ACTIONS, |w| write_actions(w, p))?,
-                stage(out, BACKUP, |w| write_backup(w, p))?,
-            ])
+            Ok((
+                [
+                    stage(out, ACTIONS, |w| write_actions(w, p))?,
+                    stage(out, BACKUP, |w| write_backup(w, p))?,
+                ],
+                UserFigures::of(p),
+            ))
         },
     );
     let (result, graph, tally) = rows?;
     summary.graph = tally.graph(p);
-    let [actions, backup] = others?;
+    let ([actions, backup], users) = others?;
     bar.finish_and_clear();
     // In the audit trail in SPEC's order; the report shows those written before it.
     let mut staged = vec![result, actions, backup, graph];
     for file in &staged {
         summary.audit.outputs.push((file.name, file.digest.into()));
     }
-    let page = report::render(&Figures::gather(p, summary, &out.display().to_string()));
+    let page = report::render(&Figures::gather(
+        p,
+        users,
+        summary,
+        &out.display().to_string(),
+    ));
     let report = stage(out, REPORT, |w| w.write_all(page.as_bytes()))?;
     summary
         .audit

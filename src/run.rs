@@ -168,3 +168,35 @@ impl Processed {
         }
     }
 }
+
+/// A tenant that `replan generate` makes of `users` users, processed; the
+/// folder holds its inputs.
+#[cfg(test)]
+pub(crate) fn generated(users: u64) -> (tempfile::TempDir, Processed) {
+    use crate::generate::{self, Shape, Spec};
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        users,
+        organizations: 3,
+        seed: 7,
+        shape: Shape::default(),
+    };
+    generate::generate(&spec, dir.path()).unwrap();
+    let file = |name: &str| dir.path().join(name);
+    let settings = Settings {
+        inputs: InputPaths {
+            users: file("users.csv"),
+            subscriptions: file("subscriptions.csv"),
+            plan: file("plan.csv"),
+            domains: Some(file("domains.csv")),
+            prices: Some(file("prices.csv")),
+        },
+        catalog: None,
+        allow_partial: false,
+        strict: false,
+        threads: None,
+    };
+    let p = process(&settings, &Progress::hidden()).unwrap();
+    (dir, p)
+}

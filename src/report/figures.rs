@@ -3,6 +3,9 @@
 //! at most [`USERS_SHOWN`] users in any list).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
 
 use rustc_hash::FxHashMap;
 
@@ -44,6 +47,14 @@ impl<T> Default for Listed<T> {
 }
 
 impl<T> Listed<T> {
+    /// The items of `later` after these, the first `limit` shown.
+    fn then(&mut self, later: Listed<T>, limit: usize) {
+        for item in later.shown {
+            self.push(item, limit);
+        }
+        self.more += later.more;
+    }
+
     /// Keeps `item` if fewer than `limit` are shown, else counts it.
     fn push(&mut self, item: T, limit: usize) {
         if self.shown.len() < limit {
@@ -255,27 +266,54 @@ pub struct Figures {
     pub audit: AuditTrail,
 }
 
-impl Figures {
-    /// The figures of a run whose other outputs are written (`summary.audit.outputs`
-    /// holds them); `out` is the output folder as given.
-    pub fn gather(p: &Processed, summary: &Summary, out: &str) -> Figures {
-        let tenant = &p.tenant;
-        let mut outcome = Outcome::default();
-        let mut errors: BTreeMap<Code, Listed<UserLine>> = BTreeMap::new();
-        let mut warnings: BTreeMap<Code, Listed<UserLine>> = BTreeMap::new();
-        let mut services: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let mut backup_users = Listed::default();
-        // Reassigned users per (plan row, organization): the first of them, and how many.
-        let mut moves: FxHashMap<(usize, Option<u32>), (usize, u64)> = FxHashMap::default();
-        // Per organization (the index of its name), and users with none.
-        let mut per_org = vec![Outcome::default(); tenant.orgs.len()];
-        let mut no_org = Outcome::default();
-        for (i, (entry, verdict)) in p.expansion.entries.iter().zip(&p.verdicts).enumerate() {
+/// Planned users counted in one parallel task of [`UserFigures::of`].
+const CHUNK: usize = 1 << 16;
+
+/// What each planned user adds to the figures, over consecutive users. Those of
+/// successive ranges merge in plan order ([`UserFigures::then`]): the users are
+/// counted in parallel, and every list still shows the first users of result.csv.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct UserFigures {
+    outcome: Outcome,
+    /// Per organization id.
+    per_org: Vec<Outcome>,
+    /// Users of no organization.
+    no_org: Outcome,
+    errors: BTreeMap<Code, Listed<UserLine>>,
+    warnings: BTreeMap<Code, Listed<UserLine>>,
+    /// Data services lost by the users who must back up first.
+    services: BTreeMap<&'static str, u64>,
+    backup_users: Listed<UserLine>,
+    /// Reassigned users per (plan row, organization): the first of them, and how many.
+    moves: FxHashMap<(usize, Option<u32>), (usize, u64)>,
+}
+
+impl UserFigures {
+    /// Every planned user's, counted in parallel.
+    pub fn of(p: &Processed) -> UserFigures {
+        let planned = p.verdicts.len();
+        let parts: Vec<UserFigures> = (0..planned.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| UserFigures::of_range(p, c * CHUNK..((c + 1) * CHUNK).min(planned)))
+            .collect();
+        parts
+            .into_iter()
+            .fold(UserFigures::default(), UserFigures::then)
+    }
+
+    fn of_range(p: &Processed, users: Range<usize>) -> UserFigures {
+        let mut f = UserFigures {
+            per_org: vec![Outcome::default(); p.tenant.orgs.len()],
+            ..UserFigures::default()
+        };
+        let entries = &p.expansion.entries[users.clone()];
+        let verdicts = &p.verdicts[users.clone()];
+        for (i, (entry, verdict)) in users.zip(entries.iter().zip(verdicts)) {
             let counts = match entry.org() {
-                Some(org) => &mut per_org[org.0 as usize],
-                None => &mut no_org,
+                Some(org) => &mut f.per_org[org.0 as usize],
+                None => &mut f.no_org,
             };
-            for c in [&mut outcome, counts] {
+            for c in [&mut f.outcome, counts] {
                 match verdict.status {
                     Status::Reassigned => c.reassigned += 1,
                     Status::Unchanged => c.unchanged += 1,
@@ -286,18 +324,18 @@ impl Figures {
             let backup = codes.contains(Code::DowngradeBackupRequired);
             if verdict.status == Status::Reassigned {
                 // From and To depend only on the row and the organization: named
-                // once per pair below, not once per user.
+                // once per pair in `Figures::gather`, not once per user.
                 let key = (entry.row(), entry.org().map(|o| o.0));
-                moves.entry(key).or_insert((i, 0)).1 += 1;
+                f.moves.entry(key).or_insert((i, 0)).1 += 1;
             }
             let by_code = match verdict.status {
-                Status::Error => &mut errors,
-                Status::Reassigned | Status::Unchanged => &mut warnings,
+                Status::Error => &mut f.errors,
+                Status::Reassigned | Status::Unchanged => &mut f.warnings,
             };
             let room =
                 |list: Option<&Listed<UserLine>>| list.is_none_or(|l| l.shown.len() < USERS_SHOWN);
             let listed = codes.iter().any(|c| room(by_code.get(&c)))
-                || (backup && room(Some(&backup_users)));
+                || (backup && room(Some(&f.backup_users)));
             // A user shown in no list costs a count, not a lookup of their names.
             let line = listed.then(|| {
                 let h = head(p, i, &p.ends(i));
@@ -319,17 +357,72 @@ impl Figures {
             if backup {
                 let lost = verdict.change.as_ref().map(|c| c.lost).unwrap_or_default();
                 for service in lost.names() {
-                    *services.entry(service).or_default() += 1;
+                    *f.services.entry(service).or_default() += 1;
                 }
                 match line {
-                    Some(mut line) if backup_users.shown.len() < USERS_SHOWN => {
+                    Some(mut line) if f.backup_users.shown.len() < USERS_SHOWN => {
                         line.services = lost.names().collect::<Vec<_>>().join(", ");
-                        backup_users.shown.push(line);
+                        f.backup_users.shown.push(line);
                     }
-                    _ => backup_users.more += 1,
+                    _ => f.backup_users.more += 1,
                 }
             }
         }
+        f
+    }
+
+    /// These users' figures, then those of the users after them.
+    fn then(mut self, later: UserFigures) -> UserFigures {
+        add(&mut self.outcome, later.outcome);
+        if self.per_org.len() < later.per_org.len() {
+            self.per_org.resize(later.per_org.len(), Outcome::default());
+        }
+        for (counts, more) in self.per_org.iter_mut().zip(later.per_org) {
+            add(counts, more);
+        }
+        add(&mut self.no_org, later.no_org);
+        for (mine, theirs) in [
+            (&mut self.errors, later.errors),
+            (&mut self.warnings, later.warnings),
+        ] {
+            for (code, list) in theirs {
+                mine.entry(code).or_default().then(list, USERS_SHOWN);
+            }
+        }
+        for (service, users) in later.services {
+            *self.services.entry(service).or_default() += users;
+        }
+        self.backup_users.then(later.backup_users, USERS_SHOWN);
+        for (key, (first, users)) in later.moves {
+            // The earlier users' first stays first.
+            self.moves.entry(key).or_insert((first, 0)).1 += users;
+        }
+        self
+    }
+}
+
+fn add(counts: &mut Outcome, more: Outcome) {
+    counts.reassigned += more.reassigned;
+    counts.unchanged += more.unchanged;
+    counts.error += more.error;
+}
+
+impl Figures {
+    /// The figures of a run whose other outputs are written (`summary.audit.outputs`
+    /// holds them), its planned users' counted in `users`; `out` is the output
+    /// folder as given.
+    pub fn gather(p: &Processed, users: UserFigures, summary: &Summary, out: &str) -> Figures {
+        let tenant = &p.tenant;
+        let UserFigures {
+            outcome,
+            per_org,
+            no_org,
+            errors,
+            warnings,
+            services,
+            backup_users,
+            moves,
+        } = users;
         // Each (row, organization) pair's From and To, as result.csv names them.
         let mut named: FxHashMap<(&str, &str, &str), u64> = FxHashMap::default();
         for (i, users) in moves.into_values() {
@@ -533,13 +626,49 @@ fn chart(mut orgs: Vec<(String, Outcome)>) -> Vec<OrgOutcome> {
             });
         } else {
             others.others += 1;
-            others.outcome.reassigned += c.reassigned;
-            others.outcome.unchanged += c.unchanged;
-            others.outcome.error += c.error;
+            add(&mut others.outcome, c);
         }
     }
     if others.others > 0 {
         bars.push(others);
     }
     bars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::generated;
+
+    #[test]
+    fn users_counted_in_ranges_and_merged_give_the_figures_of_one_pass() {
+        let (_dir, p) = generated(3000);
+        let planned = p.verdicts.len();
+        let whole = UserFigures::of_range(&p, 0..planned);
+        // The lists are cut at USERS_SHOWN: merging must keep the first users.
+        assert!(whole.errors.values().any(|list| list.more > 0));
+        assert!(whole.backup_users.more > 0);
+        assert!(whole.moves.values().any(|&(_, users)| users > 1));
+        for size in [1, 7, 100, planned - 1] {
+            let merged = (0..planned)
+                .step_by(size)
+                .map(|start| UserFigures::of_range(&p, start..(start + size).min(planned)))
+                .fold(UserFigures::default(), UserFigures::then);
+            assert_eq!(merged, whole, "ranges of {size} users");
+        }
+        assert_eq!(UserFigures::of(&p), whole);
+    }
+
+    #[test]
+    fn a_list_merged_keeps_the_first_items_and_counts_the_rest() {
+        let mut earlier = Listed::of([1, 2], 3);
+        earlier.then(Listed::of([3, 4, 5], 3), 3);
+        assert_eq!(
+            earlier,
+            Listed {
+                shown: vec![1, 2, 3],
+                more: 2
+            }
+        );
+    }
 }

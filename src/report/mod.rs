@@ -5,5 +5,5 @@
 pub mod figures;
 pub mod render;
 
-pub use figures::Figures;
+pub use figures::{Figures, UserFigures};
 pub use render::render;
