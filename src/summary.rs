@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -14,7 +15,7 @@ use crate::count::ActionKind;
 use crate::expand::Entry;
 use crate::input::unknown;
 use crate::model::{OrgId, RowCounts, Target};
-use crate::rules::Status;
+use crate::rules::{Status, Verdict};
 use crate::run::{Processed, Settings};
 
 /// Users per status.
@@ -32,6 +33,58 @@ impl StatusCounts {
             Status::Unchanged => self.unchanged += 1,
             Status::Error => self.error += 1,
         }
+    }
+
+    fn merge(&mut self, more: StatusCounts) {
+        self.reassigned += more.reassigned;
+        self.unchanged += more.unchanged;
+        self.error += more.error;
+    }
+}
+
+/// Planned users per status, per code and per organization.
+struct Counts {
+    status: StatusCounts,
+    codes: [u64; Code::ALL.len()],
+    /// Per organization id.
+    per_org: Vec<StatusCounts>,
+    /// Users with no known organization, if any.
+    no_org: Option<StatusCounts>,
+}
+
+impl Counts {
+    fn new(orgs: usize) -> Counts {
+        Counts {
+            status: StatusCounts::default(),
+            codes: [0; Code::ALL.len()],
+            per_org: vec![StatusCounts::default(); orgs],
+            no_org: None,
+        }
+    }
+
+    fn add(&mut self, entry: &Entry, verdict: &Verdict) {
+        self.status.add(verdict.status);
+        for code in verdict.codes().iter() {
+            self.codes[code as usize] += 1;
+        }
+        match entry.org() {
+            Some(org) => self.per_org[org.0 as usize].add(verdict.status),
+            None => self.no_org.get_or_insert_default().add(verdict.status),
+        }
+    }
+
+    fn merge(mut self, other: Counts) -> Counts {
+        self.status.merge(other.status);
+        for (n, more) in self.codes.iter_mut().zip(other.codes) {
+            *n += more;
+        }
+        for (counts, more) in self.per_org.iter_mut().zip(other.per_org) {
+            counts.merge(more);
+        }
+        if let Some(more) = other.no_org {
+            self.no_org.get_or_insert_default().merge(more);
+        }
+        self
     }
 }
 
@@ -84,21 +137,27 @@ pub(crate) fn ordered<S: Serializer, K: Serialize, V: Serialize>(
 
 impl Summary {
     pub fn of(p: &Processed, settings: &Settings, invocation: &Invocation) -> Summary {
-        let mut status = StatusCounts::default();
-        let mut codes = [0u64; Code::ALL.len()];
-        // Counted per organization id, named once at the end.
-        let mut per_org = vec![StatusCounts::default(); p.tenant.orgs.len()];
-        let mut no_org = None::<StatusCounts>;
-        for (entry, verdict) in p.expansion.entries.iter().zip(&p.verdicts) {
-            status.add(verdict.status);
-            for code in verdict.codes().iter() {
-                codes[code as usize] += 1;
-            }
-            match entry.org() {
-                Some(org) => per_org[org.0 as usize].add(verdict.status),
-                None => no_org.get_or_insert_default().add(verdict.status),
-            }
-        }
+        let orgs = p.tenant.orgs.len();
+        // Sums, in any order: counted in parallel.
+        let Counts {
+            status,
+            codes,
+            per_org,
+            no_org,
+        } = p
+            .expansion
+            .entries
+            .par_iter()
+            .zip(&p.verdicts)
+            .with_min_len(1 << 16)
+            .fold(
+                || Counts::new(orgs),
+                |mut counts, (entry, verdict)| {
+                    counts.add(entry, verdict);
+                    counts
+                },
+            )
+            .reduce(|| Counts::new(orgs), Counts::merge);
         let mut organizations: BTreeMap<String, StatusCounts> = per_org
             .into_iter()
             .enumerate()
@@ -267,4 +326,37 @@ pub fn unmatched_warnings(p: &Processed, plan_file: &str) -> Vec<String> {
             format!("warning: {plan_file}:{line}: this `*` row matches nobody: no user{scope} holds `{from}`")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::generated;
+
+    #[test]
+    fn counts_of_parts_merged_are_the_counts_of_all() {
+        let (_dir, p) = generated(3000);
+        let orgs = p.tenant.orgs.len();
+        let count = |range: std::ops::Range<usize>| {
+            let mut counts = Counts::new(orgs);
+            for i in range {
+                counts.add(&p.expansion.entries[i], &p.verdicts[i]);
+            }
+            counts
+        };
+        let planned = p.verdicts.len();
+        let all = count(0..planned);
+        let merged = count(0..1000).merge(count(1000..planned));
+        assert_eq!(merged.status, all.status);
+        assert_eq!(merged.codes, all.codes);
+        assert_eq!(merged.per_org, all.per_org);
+        assert_eq!(merged.no_org, all.no_org);
+        // Not trivially equal: both parts hold users of every status and organization.
+        assert!(all.status.reassigned > 0 && all.status.error > 0);
+        assert!(all.per_org.iter().all(|c| c.reassigned + c.error > 1));
+        assert_eq!(
+            all.status.reassigned + all.status.unchanged + all.status.error,
+            planned as u64
+        );
+    }
 }
