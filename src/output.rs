@@ -28,6 +28,9 @@ use crate::resolve;
 use crate::rules::Status;
 use crate::run::{Processed, RowEnds};
 use crate::summary::{Graph, Summary};
+use direct::Direct;
+
+mod direct;
 
 pub const RESULT: &str = "result.csv";
 pub const GRAPH: &str = "graph-requests.jsonl";
@@ -71,7 +74,10 @@ pub fn write_all(
         || -> Result<_, Error> {
             let graph = staged(out, GRAPH)?;
             let mut requests = Failing {
-                inner: io::BufWriter::with_capacity(1 << 16, HashingWriter::new(graph.as_file())),
+                inner: io::BufWriter::with_capacity(
+                    1 << 16,
+                    HashingWriter::new(Direct::new(graph.as_file())),
+                ),
                 failed: false,
             };
             let mut tally = Tally::default();
@@ -305,7 +311,7 @@ struct Staged {
 fn stage(
     out: &Path,
     name: &'static str,
-    write: impl FnOnce(&mut io::BufWriter<HashingWriter<&fs::File>>) -> io::Result<()>,
+    write: impl FnOnce(&mut io::BufWriter<HashingWriter<Direct<'_>>>) -> io::Result<()>,
 ) -> Result<Staged, Error> {
     let path: PathBuf = out.join(name);
     let fail = |source| Error::Output {
@@ -313,7 +319,8 @@ fn stage(
         source,
     };
     let file = staged(out, name)?;
-    let mut w = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(file.as_file()));
+    let mut w =
+        io::BufWriter::with_capacity(1 << 16, HashingWriter::new(Direct::new(file.as_file())));
     write(&mut w).map_err(fail)?;
     w.flush().map_err(fail)?;
     let digest = w.get_ref().digest();
@@ -928,7 +935,7 @@ mod tests {
 
     /// How many of the file's pages the kernel holds in its cache.
     #[cfg(target_os = "linux")]
-    fn cached_pages(path: &Path) -> usize {
+    pub(super) fn cached_pages(path: &Path) -> usize {
         use std::os::fd::AsRawFd;
         let file = fs::File::open(path).unwrap();
         let len = file.metadata().unwrap().len() as usize;
