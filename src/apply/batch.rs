@@ -588,18 +588,25 @@ mod tests {
             batch.take(Phase::Read, 503, None, &json!({}));
             batch.after_round();
         }
-        // The first one's third throttled answer in a row, without Retry-After: 8 s;
-        // the second one's, with Retry-After: 1 s.
-        batch.build(Phase::Read);
-        batch.take(
-            Phase::Read,
-            200,
-            None,
-            &answers(&[(0, 429, None, json!({})), (1, 429, Some("1"), json!({}))]),
-        );
-        let Next::Round { wait, .. } = batch.after_round() else {
-            panic!("not a round")
+        // Both throttled again: the first without Retry-After, the second with `retry_after`.
+        let mut throttled = |retry_after| {
+            batch.build(Phase::Read);
+            batch.take(
+                Phase::Read,
+                200,
+                None,
+                &answers(&[
+                    (0, 429, None, json!({})),
+                    (1, 429, Some(retry_after), json!({})),
+                ]),
+            );
+            let Next::Round { wait, .. } = batch.after_round() else {
+                panic!("not a round")
+            };
+            wait
         };
+        // The first one's third throttled answer in a row: 8 s; the second one's: 1 s.
+        let wait = throttled("1");
         assert_eq!(
             wait,
             Wait {
@@ -609,16 +616,7 @@ mod tests {
         );
         assert_eq!(wait.duration(1.0), Duration::from_secs(8));
         // A Retry-After longer than the backoff wins; it is never shortened.
-        batch.build(Phase::Read);
-        batch.take(
-            Phase::Read,
-            200,
-            None,
-            &answers(&[(0, 429, None, json!({})), (1, 429, Some("30"), json!({}))]),
-        );
-        let Next::Round { wait, .. } = batch.after_round() else {
-            panic!("not a round")
-        };
+        let wait = throttled("30");
         assert_eq!(wait.duration(1.0), Duration::from_secs(30));
         assert_eq!(wait.duration(0.0), Duration::from_secs(30));
     }
