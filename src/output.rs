@@ -221,7 +221,9 @@ fn remove_leftovers(out: &Path) -> io::Result<()> {
 /// 30 s by default) are dropped: their pages are on disk. The kernel would first
 /// write a younger output's pages, which a run following another at once then
 /// pays for (8% of a million users' run), where replacing the file discards them
-/// unwritten. A hint only: nothing fails if the kernel ignores it.
+/// unwritten. A hint only: nothing fails if the kernel ignores it. Outputs
+/// written past the cache ([`Direct`]) leave nearly nothing to drop: this is for
+/// those of older versions, and of file systems that refuse direct writes.
 fn forget_earlier(out: &Path) {
     #[cfg(target_os = "linux")]
     {
