@@ -85,46 +85,66 @@ pub fn read(
         return builder.finish(table.header(), rows);
     }
     // Reading the CSV and building the users take about as long as each other: a
-    // thread reads batches of records while this one checks them and builds users
-    // from the last batch.
+    // thread reads batches of rows, and admits them as text (UTF-8, limits, widths),
+    // while this one builds users from the last batch.
     let header = table.header().clone();
     std::thread::scope(|scope| {
         let (full_tx, full_rx) =
-            mpsc::sync_channel::<Result<(Vec<ByteRecord>, usize), InputError>>(2);
-        let (empty_tx, empty_rx) = mpsc::channel::<Vec<ByteRecord>>();
+            mpsc::sync_channel::<Result<(Vec<StringRecord>, usize), InputError>>(2);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<StringRecord>>();
         scope.spawn(move || {
+            let (mut raw, mut scratch) = (ByteRecord::new(), Scratch::default());
             loop {
                 let mut batch = empty_rx
                     .try_recv()
-                    .unwrap_or_else(|_| vec![ByteRecord::new(); BATCH]);
+                    .unwrap_or_else(|_| vec![StringRecord::new(); BATCH]);
                 let mut n = 0;
-                for record in batch.iter_mut() {
-                    match table.next_raw(record) {
-                        Ok(true) => n += 1,
-                        Ok(false) => break,
+                // Where the batch stops short: the end of the file, or an error.
+                let mut end = None;
+                while let Some(row) = batch.get_mut(n) {
+                    let admitted = table.next_raw(&mut raw).and_then(|more| {
+                        more.then(|| table.header().admit(&mut raw, row, &mut scratch))
+                            .transpose()
+                    });
+                    match admitted {
+                        Ok(Some(true)) => n += 1,
+                        // A blank row: skipped, its slot takes the next one.
+                        Ok(Some(false)) => {}
+                        Ok(None) => {
+                            end = Some(Ok(()));
+                            break;
+                        }
                         Err(err) => {
-                            let _ = full_tx.send(Err(err));
-                            return;
+                            end = Some(Err(err));
+                            break;
                         }
                     }
                 }
-                let last = n < BATCH;
+                // The rows before an error are built first: theirs come first.
                 // A closed channel means the builder stopped at an error: stop too.
-                if full_tx.send(Ok((batch, n))).is_err() || last {
+                if full_tx.send(Ok((batch, n))).is_err() {
                     return;
+                }
+                match end {
+                    None => {}
+                    Some(Ok(())) => return,
+                    Some(Err(err)) => {
+                        let _ = full_tx.send(Err(err));
+                        return;
+                    }
                 }
             }
         });
-        let (mut row, mut scratch, mut rows) = (StringRecord::new(), Scratch::default(), 0);
+        let mut rows = 0;
         for message in full_rx {
-            let (mut batch, n) = message?;
-            for record in batch.iter_mut().take(n) {
-                if header.admit(record, &mut row, &mut scratch)? {
-                    rows += 1;
-                    builder.add(header.row(&row))?;
-                }
+            let (batch, n) = message?;
+            for record in batch.iter().take(n) {
+                rows += 1;
+                builder.add(header.row(record))?;
             }
-            progress.set_position(header.row(&row).byte());
+            if let Some(last) = batch.get(..n).and_then(<[_]>::last) {
+                progress.set_position(header.row(last).byte());
+            }
             let _ = empty_tx.send(batch);
         }
         builder.finish(&header, rows)

@@ -258,13 +258,26 @@ fn the_first_bad_row_of_a_large_file_is_named() {
         text.find("user65000@").unwrap(),
         "user65000@contoso.com,US\n",
     );
-    let case = valid().bytes("users.csv", short);
+    let case = valid().bytes("users.csv", &short);
     refused(&case, "users.csv:65005:3");
     for threads in ["1", "2"] {
         let out = case.run(&["--threads", threads]);
         out.assert_exit(2);
         assert!(
             out.stderr.contains("users.csv:65005:3"),
+            "{}",
+            out.describe()
+        );
+    }
+    // Two rows before it, a user without a name: rows are checked as text on one
+    // thread and built into users on another, and the earlier fault still wins.
+    let nameless = short.replacen("user64998@contoso.com", "", 1);
+    let case = valid().bytes("users.csv", nameless);
+    for threads in ["1", "2"] {
+        let out = case.run(&["--threads", threads]);
+        out.assert_exit(2);
+        assert!(
+            out.stderr.contains("users.csv:65003:1") && out.stderr.contains("empty"),
             "{}",
             out.describe()
         );
