@@ -102,18 +102,18 @@ pub fn read(
                 // Where the batch stops short: the end of the file, or an error.
                 let mut end = None;
                 while let Some(row) = batch.get_mut(n) {
-                    let admitted = table.next_raw(&mut raw).and_then(|more| {
-                        more.then(|| table.header().admit(&mut raw, row, &mut scratch))
-                            .transpose()
-                    });
-                    match admitted {
-                        Ok(Some(true)) => n += 1,
-                        // A blank row: skipped, its slot takes the next one.
-                        Ok(Some(false)) => {}
-                        Ok(None) => {
+                    let admitted = match table.next_raw(&mut raw) {
+                        Ok(true) => table.header().admit(&mut raw, row, &mut scratch),
+                        Ok(false) => {
                             end = Some(Ok(()));
                             break;
                         }
+                        Err(err) => Err(err),
+                    };
+                    match admitted {
+                        Ok(true) => n += 1,
+                        // A blank row: skipped, its slot takes the next one.
+                        Ok(false) => {}
                         Err(err) => {
                             end = Some(Err(err));
                             break;
@@ -125,13 +125,11 @@ pub fn read(
                 if full_tx.send(Ok((batch, n))).is_err() {
                     return;
                 }
-                match end {
-                    None => {}
-                    Some(Ok(())) => return,
-                    Some(Err(err)) => {
+                if let Some(end) = end {
+                    if let Err(err) = end {
                         let _ = full_tx.send(Err(err));
-                        return;
                     }
+                    return;
                 }
             }
         });
