@@ -405,10 +405,11 @@ fn write_rows<W: Write + Send, R: Write + Send>(
     bar: &indicatif::ProgressBar,
     tally: &mut Tally,
 ) -> io::Result<()> {
-    let mut header = csv_writer(&mut *w);
+    // Through a buffer: flushing a csv writer on `w` would flush `w`, whose
+    // direct writing would then end (`Direct::flush`) before the first row.
+    let mut header = csv_writer(Vec::new());
     row(&mut header, &RESULT_COLUMNS.map(|(name, _)| name))?;
-    header.flush()?;
-    drop(header);
+    w.write_all(&header.into_inner().map_err(|e| e.into_error())?)?;
     let rows = p.verdicts.len();
     // Rows are formatted in parallel, a chunk per task, and written in plan order
     // (the bytes do not depend on the thread count); a batch is written while the

@@ -541,3 +541,65 @@ fn result_csv_is_byte_identical_whatever_the_thread_count() {
         two.result().len()
     );
 }
+
+/// README "Outputs": the files go straight to the disk, past the page cache, so
+/// that a large run does not grow into memory for them. Only each file's last
+/// partial block goes through the cache.
+#[cfg(target_os = "linux")]
+#[test]
+fn large_outputs_are_written_past_the_page_cache() {
+    // On a disk beside the build: a tmpfs is the page cache and takes no direct
+    // writes.
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let (input, out) = (root.path().join("in"), root.path().join("out"));
+    let replan = |args: &[&str]| {
+        let status = std::process::Command::new(crate::util::REPLAN)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        status.code()
+    };
+    let (input, out) = (input.to_str().unwrap(), out.to_str().unwrap());
+    let made = ["generate", "--users", "50000", "--organizations", "3"];
+    assert_eq!(replan(&[&made[..], &["--out", input]].concat()), Some(0));
+    assert_eq!(replan(&["run", input, "--out", out, "--quiet"]), Some(1));
+    for name in ["result.csv", "graph-requests.jsonl"] {
+        let path = root.path().join("out").join(name);
+        let (cached, pages) = cached_pages(&path);
+        // A 4 MiB block or more, written direct: at most the tail is cached.
+        assert!(pages > 1024, "{name}: only {pages} pages");
+        assert!(
+            cached <= 1,
+            "{name}: {cached} of {pages} pages in the page cache"
+        );
+    }
+}
+
+/// How many of the file's pages the kernel holds in its cache, of how many.
+#[cfg(target_os = "linux")]
+fn cached_pages(path: &std::path::Path) -> (usize, usize) {
+    use std::os::fd::AsRawFd;
+    let file = fs::File::open(path).unwrap();
+    let len = file.metadata().unwrap().len() as usize;
+    // SAFETY: a read-only shared mapping of a file nobody writes meanwhile,
+    // unmapped before return; `pages` has a byte for each page mapped.
+    unsafe {
+        let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+        let map = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        );
+        assert_ne!(map, libc::MAP_FAILED);
+        let mut pages = vec![0u8; len.div_ceil(page)];
+        assert_eq!(libc::mincore(map, len, pages.as_mut_ptr()), 0);
+        libc::munmap(map, len);
+        let cached = pages.iter().filter(|&&p| p & 1 == 1).count();
+        (cached, pages.len())
+    }
+}
