@@ -38,8 +38,13 @@ stamp="$(sha256sum src/generate.rs | cut -c1-16)"
 
 # median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# run a command under GNU time; print "seconds max_rss_kib"
+# run a command under GNU time; print "seconds max_rss_kib". Each starts with
+# the disk idle and its earlier outputs on the disk, as a scheduled job finds
+# them: without the sync, the kernel would write the last command's outputs
+# during this one, and a floor's earlier output, still in memory, would be
+# truncated for nothing, where replan's, on the disk, costs time to delete.
 measure() {
+  sync
   /usr/bin/time -f '%e %M' -o "$dir/time.txt" "$@" >/dev/null 2>"$dir/stderr.txt" || [ $? -eq 1 ]
   tail -n 1 "$dir/time.txt"
 }
