@@ -215,11 +215,47 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// Appends the line, compact, and its `\n`.
+    /// Appends the line, compact, and its `\n`: the bytes serde_json writes for
+    /// it, the keys put as constants and the strings copied whole when they need
+    /// no escape. Through serde, every key and string was escaped byte by byte:
+    /// 4% of a million users' run, and a line took 2-4% more CPU in all.
     pub fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(&mut *out, self)?;
-        out.push(b'\n');
+        out.extend_from_slice(b"{\"line\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.line).as_bytes());
+        out.extend_from_slice(b",\"organization\":");
+        json_str(self.organization, out)?;
+        out.extend_from_slice(b",\"user\":");
+        json_str(self.user, out)?;
+        out.extend_from_slice(b",\"method\":");
+        json_str(self.method, out)?;
+        out.extend_from_slice(b",\"url\":");
+        json_str(self.url, out)?;
+        out.extend_from_slice(b",\"body\":");
+        out.extend_from_slice(self.body.get().as_bytes());
+        out.extend_from_slice(b",\"before\":");
+        out.extend_from_slice(self.before.get().as_bytes());
+        out.extend_from_slice(b",\"after\":");
+        out.extend_from_slice(self.after.get().as_bytes());
+        out.extend_from_slice(b"}\n");
         Ok(())
+    }
+}
+
+/// Appends `text` as a JSON string: copied between quotes when serde_json would
+/// escape none of its bytes (a quote, a backslash, a control character), else
+/// as serde_json writes it.
+fn json_str(text: &str, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    // A fold, not `any`: without an early exit the loop is vectorized.
+    let plain = !text.bytes().fold(false, |escape, b| {
+        escape | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *out, text)
     }
 }
 
@@ -566,6 +602,32 @@ mod tests {
                 sku('B')
             )
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_line_is_the_bytes_serde_json_writes_for_it(
+            line: u64,
+            organization: String,
+            user: String,
+            url in "[ -~\u{0}-\u{1f}\u{7f}\u{80}-\u{2fff}]{0,40}",
+        ) {
+            let mut request = Request::default();
+            let change = Change {
+                before: &[direct('A')],
+                after: &[direct('B')],
+                disabled_before: &[],
+                disabled_after: &[],
+            };
+            proptest::prop_assert_eq!(build(&change, &TABLE, &mut request), Built::Request);
+            let tail = Tail::of(&request).unwrap();
+            let line = Line::new(line, &organization, &user, &url, &tail);
+            let mut written = Vec::new();
+            line.write(&mut written).unwrap();
+            let mut serde = serde_json::to_vec(&line).unwrap();
+            serde.push(b'\n');
+            proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), String::from_utf8(serde).unwrap());
+        }
     }
 
     #[test]
