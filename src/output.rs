@@ -31,6 +31,9 @@ use crate::summary::{Graph, Summary};
 use direct::Direct;
 
 mod direct;
+#[cfg(test)]
+#[cfg(target_os = "linux")]
+mod page_cache;
 
 pub const RESULT: &str = "result.csv";
 pub const GRAPH: &str = "graph-requests.jsonl";
@@ -939,31 +942,8 @@ mod tests {
         assert_eq!(contents(dir.path()), before);
     }
 
-    /// How many of the file's pages the kernel holds in its cache.
     #[cfg(target_os = "linux")]
-    pub(super) fn cached_pages(path: &Path) -> usize {
-        use std::os::fd::AsRawFd;
-        let file = fs::File::open(path).unwrap();
-        let len = file.metadata().unwrap().len() as usize;
-        // SAFETY: a read-only shared mapping of a file nobody writes meanwhile,
-        // unmapped before return; `pages` has a byte for each page mapped.
-        unsafe {
-            let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
-            let map = libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                file.as_raw_fd(),
-                0,
-            );
-            assert_ne!(map, libc::MAP_FAILED);
-            let mut pages = vec![0u8; len.div_ceil(page)];
-            assert_eq!(libc::mincore(map, len, pages.as_mut_ptr()), 0);
-            libc::munmap(map, len);
-            pages.iter().filter(|&&p| p & 1 == 1).count()
-        }
-    }
+    use super::page_cache::cached_pages;
 
     #[cfg(target_os = "linux")]
     #[test]

@@ -5,6 +5,10 @@
 #[path = "integration/util.rs"]
 mod util;
 
+#[cfg(target_os = "linux")]
+#[path = "../src/output/page_cache.rs"]
+mod page_cache;
+
 #[path = "integration/apply.rs"]
 mod apply;
 #[path = "integration/audit.rs"]

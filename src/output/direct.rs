@@ -279,7 +279,7 @@ mod tests {
         let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
         let (expected, direct) = write(dir.path(), &[3 * SIZE + 5]);
         assert!(direct, "the build's disk takes direct writes");
-        let cached = crate::output::tests::cached_pages(&dir.path().join("out"));
+        let cached = crate::output::page_cache::cached_pages(&dir.path().join("out"));
         // Only the tail, written through the cache: one page.
         assert!(cached <= 1, "{cached} pages cached");
         assert_eq!(std::fs::read(dir.path().join("out")).unwrap(), expected);
